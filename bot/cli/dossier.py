@@ -1,0 +1,7 @@
+"""`thutuc dossier …` (see the README)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="dossier commands.", no_args_is_help=True)

