@@ -19,6 +19,7 @@ from .model import CHANNELS, LANGS, LEVELS, ChannelRow, LegalRef, Procedure
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 URL_RE = re.compile(r"^https://[\w.-]+\.[a-z]{2,}(/[^\s]*)?$")
 TEXT_SECTIONS = ("name", "summary")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster on the curated core
 LIST_SECTIONS = ("documents", "steps")
 
 
@@ -101,7 +102,7 @@ def dump_yaml(d: dict) -> str:
 
 def read_file(path: Path) -> dict:
     try:
-        d = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        d = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

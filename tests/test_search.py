@@ -1,0 +1,147 @@
+"""Search: tokenisation, language detection, index build/freshness, the CLI contract, the cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+from conftest import CURATED_DIR
+from typer.testing import CliRunner
+
+from bot.catalogue import Catalogue
+from bot.cli import app
+from bot.i18n import detect_language
+from bot.search import IndexMissing, IndexStale, SearchService, build_index, make_embedder
+from bot.search.text import tokenize
+
+
+def test_tokenize_vietnamese_with_and_without_diacritics_meet():
+    a, b = set(tokenize("Đăng ký tạm trú")), set(tokenize("dang ky tam tru"))
+    assert {"dang", "tam", "tru", "tam_tru"} <= a & b
+
+
+def test_tokenize_cjk_and_korean():
+    assert {"ビザ", "免除"} <= set(tokenize("ビザ免除証を申請したい"))
+    assert {"临时", "居住"} <= set(tokenize("临时居住卡"))
+    assert {"거주", "거주증을"} <= set(tokenize("임시 거주증을 받고 싶어요"))
+
+
+def test_tokenize_english_plural_and_stopwords():
+    toks = tokenize("How do I renew my visas")
+    assert "visa" in toks and "how" not in toks
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("đăng ký khai sinh cho con", "vi"), ("dang ky tam tru o dau", "vi"), ("lam lai can cuoc bi mat", "vi"),
+    ("how do I register my baby's birth", "en"), ("外国人怎么办理临时居住卡", "zh"),
+    ("임시거주증 발급 방법", "ko"), ("在留カードの申請をしたい", "ja"),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_detect_language_uses_hint_when_inconclusive():
+    assert detect_language("12345", hint="ko") == "ko"
+    assert detect_language("", hint="ja") == "ja"
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from bot.config import Settings
+
+    return make_embedder(Settings())
+
+
+@pytest.fixture
+def built(small_settings, embedder):
+    catalogue = Catalogue.load(small_settings)
+    build_index(catalogue, embedder, small_settings.index_dir)
+    return small_settings
+
+
+def test_missing_index_fails_loudly(small_settings, embedder):
+    with pytest.raises(IndexMissing):
+        SearchService(small_settings, embedder=embedder)
+
+
+def test_search_finds_curated_procedures_across_languages(built, embedder):
+    svc = SearchService(built, embedder=embedder)
+    assert svc.search("ビザ免除証を申請したい")[0].code == "1.003144"
+    top = svc.search("how to get a temporary residence card for foreigners", top_k=3)
+    assert top[0].code == "1.003460" and top[0].lang == "en"
+    assert top[0].name == svc.catalogue.get("1.003460").name["en"]
+    assert svc.search("mất sổ đỏ", lang="vi")[0].code == "1.012786"
+    hits = svc.search("đăng ký khai sinh cho con", top_k=5)
+    assert hits[0].code == "1.001193"
+    assert all(0.0 <= h.confidence <= 1.0 for h in hits)
+    assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
+
+
+def test_search_bad_input_is_harmless(built, embedder):
+    svc = SearchService(built, embedder=embedder)
+    assert svc.search("") == [] and svc.search("   \u200b ") == []
+    assert len(svc.search("x" * 10_000, top_k=2)) <= 2
+    assert len(svc.search("'; DROP TABLE procedures; --  ../../etc/passwd 🙂🙂🙂", top_k=3)) <= 3
+
+
+def test_index_goes_stale_when_a_procedure_changes_and_rebuild_uses_cache(built, embedder):
+    path = built.procedures_dir / "1.004194.yml"
+    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    d["aliases"]["en"].append("register where I rent a room")
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(IndexStale):
+        SearchService(built, embedder=embedder)
+    report = build_index(Catalogue.load(built), embedder, built.index_dir)
+    assert report.embedded == 1  # only the new alias was embedded
+    SearchService(built, embedder=embedder)
+
+
+def test_cli_search_json_contract(built, monkeypatch):
+    monkeypatch.setenv("THUTUC_HOME", str(built.home))
+    result = CliRunner().invoke(app, ["search", "임시거주증 발급", "--lang", "ko", "--top", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    assert set(hits[0]) == {"code", "name", "score", "confidence", "url"}
+    assert hits[0]["url"].startswith("https://")
+
+
+def test_cli_search_usage_errors(built, monkeypatch):
+    monkeypatch.setenv("THUTUC_HOME", str(built.home))
+    runner = CliRunner()
+    assert runner.invoke(app, ["search", "x", "--lang", "fr"]).exit_code == 2
+    assert runner.invoke(app, ["search", "  "]).exit_code == 2
+
+
+def test_cli_index_build_and_eval(small_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("THUTUC_HOME", str(small_home))
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "visa"])
+    assert result.exit_code == 1 and "thutuc index build" in result.output
+    result = runner.invoke(app, ["index", "build"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["index", "build", "--if-stale"])
+    assert "up to date" in result.output
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        json.dumps({"query": "đăng ký tạm trú", "lang": "vi", "expected": ["1.004194"]}, ensure_ascii=False) + "\n"
+        + json.dumps({"query": "visa exemption certificate for my wife", "lang": "en", "expected": ["1.003144"]}) + "\n",
+        encoding="utf-8")
+    result = runner.invoke(app, ["eval", "retrieval", str(cases), "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {"overall", "per_lang"}
+    assert set(metrics["per_lang"]) == {"vi", "en"}
+    assert set(metrics["overall"]) == {"r1", "r5", "mrr10"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "x"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["eval", "retrieval", str(bad)])
+    assert result.exit_code == 1 and "bad.jsonl:1" in result.output
+
+
+def test_curated_fixture_files_exist():
+    for code in ("1.001193", "1.004194", "1.003460", "1.003144", "1.012786"):
+        assert (CURATED_DIR / f"{code}.yml").exists()
+    assert shutil.which("true")
