@@ -16,6 +16,7 @@ from ..config import Settings
 from ..i18n.detect import detect_language
 from ..i18n.script import clean
 from .embedder import Embedder, make_embedder
+from .glossary import Glossary
 from .index import check_fresh
 from .text import tokenize
 
@@ -29,6 +30,7 @@ class Ranking:
     rrf_k: float = 20.0
     dense_weight: float = 1.0
     bm25_weight: float = 0.7
+    glossary_dense_weight: float = 0.8  # dense ranks of the Vietnamese glossary expansion
     dense_depth: int = 300  # passages read from FAISS
     bm25_depth: int = 100
     popularity_weight: float = 0.004
@@ -80,6 +82,7 @@ class SearchService:
         self._docs = json.loads((index_dir / "docs.json").read_text(encoding="utf-8"))
         self._bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         self._vocab = self._bm25.vocab_dict
+        self.glossary = Glossary.load(Path(settings.home) / "data" / "glossary.yml")
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
         self._log_max_pop = math.log1p(max_pop) or 1.0
 
@@ -123,7 +126,12 @@ class SearchService:
     def rank(self, query: str) -> list[tuple[str, float]]:
         r = self.ranking
         fused: dict[str, float] = {}
-        for weight, ranks in ((r.dense_weight, self._dense_ranks(query)), (r.bm25_weight, self._bm25_ranks(query))):
+        vi_terms = self.glossary.expand(query)
+        lexical = f"{query} {' '.join(vi_terms)}" if vi_terms else query
+        runs = [(r.dense_weight, self._dense_ranks(query)), (r.bm25_weight, self._bm25_ranks(lexical))]
+        if vi_terms:
+            runs.append((r.glossary_dense_weight, self._dense_ranks(" ".join(vi_terms))))
+        for weight, ranks in runs:
             for rank, (code, _) in enumerate(ranks, 1):
                 fused[code] = fused.get(code, 0.0) + weight / (r.rrf_k + rank)
         for code in fused:

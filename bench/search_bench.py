@@ -1,0 +1,91 @@
+"""Search benchmarks: full build from a cold cache, rebuild after one change, warm search latency,
+RSS of the loaded service, and retrieval metrics on the dev and held-out sets.
+
+Run with `make bench` (or `.venv/bin/python bench/search_bench.py [--skip-cold]`). Prints figures;
+asserts nothing (targets are in the README and issue 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bot.catalogue import Catalogue
+from bot.config import PROJECT_ROOT, Settings
+from bot.search import SearchService, build_index, make_embedder
+from bot.search.evaluate import evaluate, read_eval_file
+
+DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
+HOLDOUT = PROJECT_ROOT / "bench" / "retrieval_holdout.jsonl"
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-cold", action="store_true", help="skip the cold full build")
+    args = ap.parse_args()
+    base = Settings.from_env()
+    catalogue = Catalogue.load(base)
+    embedder = make_embedder(base)
+    print(f"catalogue: {len(catalogue)} procedures ({catalogue.curated_count} curated), embedder {embedder.id}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        shutil.copytree(base.procedures_dir, tmp / "procedures")
+        s = base.with_(procedures_dir=tmp / "procedures", models_dir=tmp / "models")
+        if not args.skip_cold:
+            report = build_index(Catalogue.load(s), embedder, s.index_dir)
+            print(f"full build, cold cache: {report.seconds:.1f} s for {report.passages} passages "
+                  f"({report.embedded} embedded)  [target ≤ 180 s]")
+        else:
+            shutil.copytree(base.index_dir, s.index_dir)
+        path = sorted((tmp / "procedures").glob("*.yml"))[0]
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        d["aliases"]["en"].append(f"benchmark alias {time.time()}")
+        path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+        t = time.perf_counter()
+        report = build_index(Catalogue.load(s), embedder, s.index_dir)
+        print(f"rebuild after one procedure changed (load + build): {time.perf_counter() - t:.2f} s, "
+              f"{report.embedded} embedded  [target ≤ 5 s]")
+
+    del catalogue
+    gc.collect()
+    before = rss_mb()
+    service = SearchService(base, embedder=embedder)
+    queries = [c.query for c in read_eval_file(DEV)] + [c.query for c in read_eval_file(HOLDOUT)]
+    for q in queries[:20]:
+        service.search(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        service.search(q)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    p95 = times[int(0.95 * (len(times) - 1))]
+    print(f"search latency over {len(times)} queries: p50 {statistics.median(times):.1f} ms, "
+          f"p95 {p95:.1f} ms  [target p95 ≤ 30 ms]")
+    print(f"RSS with the search service loaded: {rss_mb():.0f} MB (process before loading it: {before:.0f} MB)"
+          "  [target ≤ 400 MB]")
+    for name, path in (("dev", DEV), ("held-out", HOLDOUT)):
+        m = evaluate(service, read_eval_file(path)).metrics()
+        row = "  ".join(f"{lang} {v['r1']:.2f}/{v['r5']:.2f}" for lang, v in m["per_lang"].items())
+        o = m["overall"]
+        print(f"{name}: R@1/R@5 {row}  | overall R@1 {o['r1']:.3f} R@5 {o['r5']:.3f} MRR@10 {o['mrr10']:.3f}"
+              "  [target R@1 ≥ 0.85, R@5 ≥ 0.95 per language]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Cross-lingual query expansion with an operator-edited glossary (`data/glossary.yml`).
+
+The national catalogue is Vietnamese only; e5-small alone matches a Korean or English question to a
+Vietnamese-only procedure name poorly. Administrative vocabulary is small and stable, so a glossary
+of domain terms ("building permit" / "建筑许可" / "건축허가" / "建築許可" → "giấy phép xây dựng") lets a
+foreign question also search with the Vietnamese words the procedure names use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..i18n.script import clean
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FOREIGN = ("en", "zh", "ko", "ja")
+
+
+class GlossaryError(ValueError):
+    pass
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text.lower())
+
+
+@dataclass(frozen=True)
+class Glossary:
+    # (language, pattern or squashed term, Vietnamese terms)
+    entries: tuple[tuple[str, object, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def load(cls, path: Path) -> "Glossary":
+        path = Path(path)
+        if not path.exists():
+            return cls()
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or []
+        except yaml.YAMLError as e:
+            raise GlossaryError(f"{path}: not valid YAML ({e})") from e
+        if not isinstance(data, list):
+            raise GlossaryError(f"{path}: expected a list of entries")
+        entries = []
+        for i, entry in enumerate(data, 1):
+            if not isinstance(entry, dict) or not entry.get("vi"):
+                raise GlossaryError(f"{path}: entry {i} needs a 'vi' list")
+            vi = tuple(str(t) for t in entry["vi"])
+            for lang in FOREIGN:
+                for term in entry.get(lang) or ():
+                    term = clean(str(term)).lower()
+                    if not term:
+                        continue
+                    if lang == "en":
+                        entries.append((lang, re.compile(rf"\b{re.escape(term)}s?\b"), vi))
+                    else:
+                        entries.append((lang, _squash(term), vi))
+        return cls(tuple(entries))
+
+    def expand(self, query: str) -> list[str]:
+        """Vietnamese terms for the foreign terms found in `query` (any foreign language)."""
+        text = clean(query).lower()
+        squashed = _squash(text)
+        out: list[str] = []
+        for lang, matcher, vi in self.entries:
+            hit = matcher.search(text) if lang == "en" else (matcher and matcher in squashed)
+            if hit:
+                out += [t for t in vi if t not in out]
+        return out
