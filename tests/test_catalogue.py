@@ -179,3 +179,20 @@ def test_real_crawl_parses_every_record():
 def test_sample_records_are_our_own():
     # The fixture mimics the format; it is not a copy of the shared file.
     assert len(SAMPLE_RECORDS) == 6 and gzip
+
+
+def test_import_update_curated_refreshes_facts_and_keeps_text(tmp_path, sample_crawl, monkeypatch):
+    procedures = tmp_path / "procedures"
+    procedures.mkdir()
+    shutil.copy(CURATED_DIR / "1.004194.yml", procedures)
+    before = yaml.safe_load((procedures / "1.004194.yml").read_text(encoding="utf-8"))
+    monkeypatch.setenv("THUTUC_HOME", str(tmp_path))
+    monkeypatch.setenv("THUTUC_PROCEDURES_DIR", str(procedures))
+    result = CliRunner().invoke(app, ["catalogue", "import", str(sample_crawl), "--update-curated"])
+    assert result.exit_code == 0, result.output
+    after = yaml.safe_load((procedures / "1.004194.yml").read_text(encoding="utf-8"))
+    for key in ("name", "aliases", "summary", "applicants", "documents", "steps"):
+        assert after[key] == before[key]
+    assert after["facts"]["field"] == "Đăng ký, quản lý cư trú"
+    assert all("note" not in row for row in after["facts"]["channels"])
+    assert validate_dir(procedures) == []

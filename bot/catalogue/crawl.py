@@ -38,8 +38,11 @@ _FEE = rf"(?:(?P<fa>{_NUM})\s*(?P<fc>Việt Nam Đồng|VNĐ|VND|USD|Đồng|đ�
 _CHANNEL = "|".join(CHANNEL_NAMES)
 # A row starts at a channel name followed by its time cell or fee cell (or nothing then text):
 # the name alone also appears inside descriptions, so we require a cell pattern after it.
-_ROW_START = re.compile(rf"(?P<ch>{_CHANNEL})(?=\s*(?:{_NUM}\s*(?:Ngày|Giờ|Tháng|Tuần|Năm)|{_NUM}\s*(?:Việt Nam Đồng|VNĐ|VND|USD)|Miễn phí|{NO_INFO}|:|\(|-|$))")
+_ROW_START = re.compile(rf"(?P<ch>{_CHANNEL})(?=\s*(?:{_NUM}\s*(?:Ngày|Giờ|Tháng|Tuần|Năm)|{_NUM}(?:Miễn phí|{NO_INFO})|Không quy định|Không phải trả kết quả|{_NUM}\s*(?:Việt Nam Đồng|VNĐ|VND|USD)|Miễn phí|{NO_INFO}|:|\(|-|$))")
 _TIME_RE = re.compile(r"\s*" + _TIME)
+# Some rows give a bare number of (presumably working) days: "Trực tuyến5Miễn phí". The unit is not
+# stated, so it stays unknown rather than guessed.
+_BARE_TIME_RE = re.compile(rf"\s*(?P<tv>\d+(?:[.,]\d+)?)(?=Miễn phí|{NO_INFO})")
 _FEE_RE = re.compile(r"\s*" + _FEE)
 _MONEY_IN_TEXT = re.compile(r"(\d{1,3}(?:[.,]\d{3})+|\d+)\s*(?:đồng|đ|VNĐ|VND)\b", re.IGNORECASE)
 _UNTIL_DATE = re.compile(r"(?:đến hết ngày|đến ngày|hết ngày)\s*(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -81,6 +84,9 @@ def parse_channels(text: str) -> tuple[ChannelRow, ...]:
         return ()
     body = text[len(CHANNEL_HEADER):]
     starts = [m for m in _ROW_START.finditer(body)]
+    first = re.match(rf"(?P<ch>{_CHANNEL})", body)
+    if first and (not starts or starts[0].start() != 0):
+        starts.insert(0, first)  # the first cell after the header is always a channel
     rows: list[ChannelRow] = []
     for i, m in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(body)
@@ -93,8 +99,18 @@ def parse_channels(text: str) -> tuple[ChannelRow, ...]:
             time_unit = TIME_UNITS[tm.group("tu").lower()]
             time_text = tm.group(0).strip()
             pos = tm.end()
+        elif bm := _BARE_TIME_RE.match(body, pos):
+            time_value = _to_number(bm.group("tv"))
+            time_text = bm.group("tv")
+            pos = bm.end()
         elif body.startswith(NO_INFO, pos) and _FEE_RE.match(body, pos + len(NO_INFO)):
             pos += len(NO_INFO)  # "no information" in the time cell, a fee cell follows
+        else:
+            # A time cell in words ("Không quy định"): the text up to the fee cell, if one follows soon.
+            fee_at = re.compile(_FEE).search(body, pos, min(end, pos + 200))
+            if fee_at and "(" not in body[pos:fee_at.start()]:
+                time_text = body[pos:fee_at.start()].strip()
+                pos = fee_at.start()
         fees: list[Money] = []
         free = False
         fee_texts: list[str] = []

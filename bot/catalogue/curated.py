@@ -197,6 +197,36 @@ def load_dir(directory: Path) -> dict[str, Procedure]:
     return out
 
 
+HEADER = (
+    "# Curated procedure. Text sections are written by the project in five languages;\n"
+    "# `facts` and `links.national` come from the national portal and are refreshed by\n"
+    "# `thutuc catalogue import`. `links.provincial` is set by the operator (null = not known).\n"
+)
+
+
+def repo_facts(p: Procedure) -> dict:
+    """Facts as kept in a curated file: structured values only. The portal's own prose (row notes,
+    garbled legal titles) stays in the local store, not in the repository."""
+    facts = facts_dict(p)
+    for row in facts["channels"]:
+        row.pop("note", None)
+    facts["legal_basis"] = [{"number": r["number"]} for r in facts["legal_basis"]]
+    return facts
+
+
+def refresh_file(path: Path, imported: Procedure, today: str) -> bool:
+    """Write the imported facts into a curated file, keeping its text; True when something changed."""
+    d = read_file(path)
+    new_links = {**(d.get("links") or {}), "national": imported.links.get("national")}
+    new = {**d, "facts": repo_facts(imported), "links": new_links,
+           "popularity": imported.popularity or d.get("popularity", 0)}
+    if new == d:
+        return False
+    new["updated"] = today
+    Path(path).write_text(HEADER + dump_yaml(new), encoding="utf-8")
+    return True
+
+
 def scaffold(facts: Procedure, updated: str, retrieved: str) -> str:
     """A curated file for `facts` with the text sections left for a writer (TODO markers)."""
     todo = {lang: "TODO" for lang in LANGS}
@@ -209,14 +239,5 @@ def scaffold(facts: Procedure, updated: str, retrieved: str) -> str:
     d["steps"] = [dict(todo)]
     d["source"] = {**dict(facts.source), "retrieved": retrieved}
     d["updated"] = updated
-    # The portal's own prose (row descriptions, garbled legal titles) stays out of the repo: the
-    # importer keeps it in the local store, the curated file keeps the structured facts.
-    for row in d["facts"]["channels"]:
-        row.pop("note", None)
-    d["facts"]["legal_basis"] = [{"number": r["number"]} for r in d["facts"]["legal_basis"]]
-    header = (
-        "# Curated procedure. Text sections are written by the project in five languages;\n"
-        "# `facts` and `links.national` come from the national portal and are refreshed by\n"
-        "# `thutuc catalogue import`. `links.provincial` is set by the operator (null = not known).\n"
-    )
-    return header + dump_yaml(d)
+    d["facts"] = repo_facts(facts)
+    return HEADER + dump_yaml(d)

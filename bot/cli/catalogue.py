@@ -18,7 +18,8 @@ from ..catalogue import (
     validate_dir,
 )
 from ..catalogue.crawl import load_popularity, procedure_from_record, read_records
-from ..catalogue.curated import load_dir, scaffold
+from ..catalogue.curated import load_dir, refresh_file, scaffold
+from ..catalogue.store import load_imported
 from .common import console, fail, print_json, settings
 
 app = typer.Typer(help="The procedure catalogue: curated core and national import.", no_args_is_help=True)
@@ -30,6 +31,8 @@ def import_command(
     popularity: Optional[List[Path]] = typer.Option(
         None, "--popularity", help="Portal popularity list (JSON); default: popular_*.json beside PATH."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    update_curated: bool = typer.Option(
+        False, "--update-curated", help="Also write the refreshed facts into the curated files (text kept)."),
 ) -> None:
     """Import the national catalogue crawl into the local store (all or nothing, idempotent)."""
     s = settings()
@@ -38,6 +41,12 @@ def import_command(
         report = import_crawl(path, s.catalogue_db, curated, popularity)
     except (CrawlFormatError, CatalogueFileError) as e:
         fail(f"{e}. The catalogue store was left as it was.")
+    if update_curated:
+        imported = load_imported(s.catalogue_db)
+        today = date.today().isoformat()
+        written = [code for code in curated if code in imported
+                   and refresh_file(Path(s.procedures_dir) / f"{code}.yml", imported[code], today)]
+        console.print(f"Refreshed facts in {len(written)} curated file(s).")
     kinds: dict[str, int] = {}
     for f in report.findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1

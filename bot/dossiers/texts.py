@@ -397,9 +397,9 @@ def format_when(value: str | None, lang: str) -> str:
     locale = LOCALES[check_lang(lang)]
     if isinstance(when, datetime):
         local = when.astimezone(VN_TZ)
-        return f"{format_date(local.date(), 'medium', locale=locale)} {format_time(local.time(), 'short', locale=locale)}"
+        return f"{format_date(local.date(), 'long', locale=locale)} {format_time(local.time(), 'short', locale=locale)}"
     assert isinstance(when, date)
-    return format_date(when, "medium", locale=locale)
+    return format_date(when, "long", locale=locale)
 
 
 def portal(lang: str, provincial_portal: str = "") -> str:
