@@ -15,6 +15,7 @@ from bot.catalogue.curated import load_dir
 from bot.config import PROJECT_ROOT, Settings
 from bot.search import SearchService, build_index, make_embedder
 from bot.search.evaluate import evaluate, read_eval_file
+from bot.search.glossary import load_glossary
 
 DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
 FLOORS_R1 = {"vi": 0.0, "en": 0.0, "zh": 0.0, "ko": 0.0, "ja": 0.0}
@@ -28,7 +29,7 @@ def full_service(tmp_path_factory):
                  var_dir=tmp / "var")
     import_crawl(CRAWL, s.catalogue_db, load_dir(CURATED_DIR))
     embedder = make_embedder(s)
-    build_index(Catalogue.load(s), embedder, s.index_dir)
+    build_index(Catalogue.load(s), embedder, s.index_dir, glossary=load_glossary(s))
     return SearchService(s, embedder=embedder)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Optional
 
@@ -18,9 +19,12 @@ from ..fees import (
     comparison_json,
     render_comparison,
 )
-from .common import console, fail, print_json, settings
+from .common import fail, print_json, settings
 
-app = typer.Typer(help="Fees of a procedure: online vs in person, with dated legal rules.")
+# One command on the `fee` group, invoked as `thutuc fee CODE [OPTIONS]`: a group normally stops parsing
+# options at its first argument (a sub-command name), so options after CODE are allowed explicitly.
+app = typer.Typer(help="Fees of a procedure: online vs in person, with dated legal rules.",
+                  subcommand_metavar="", context_settings={"allow_interspersed_args": True})
 
 LANG_CHOICES = ("vi", "en", "zh", "ko", "ja")
 
@@ -69,10 +73,6 @@ def fee_command(
         print_json(comparison_json(comparison, lang, channel))
         return
     if channel != "all":
-        from dataclasses import replace
-
         comparison = replace(comparison, quotes=tuple(q for q in comparison.quotes if q.channel == channel),
                              saving_online=None)
     typer.echo(render_comparison(comparison, lang))
-    if not comparison.quotes:
-        console.print("no channel")

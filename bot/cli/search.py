@@ -14,6 +14,7 @@ from ..catalogue import Catalogue, CatalogueFileError
 from ..i18n import SUPPORTED
 from ..search import EmbedderUnavailable, IndexMissing, IndexStale, SearchService, build_index, make_embedder
 from ..search.evaluate import EvalFileError, evaluate, read_eval_file
+from ..search.glossary import GlossaryError, load_glossary
 from ..search.index import check_fresh
 from .common import console, fail, print_json, settings
 
@@ -45,11 +46,12 @@ def build_command(
     try:
         catalogue = Catalogue.load(s)
         embedder = make_embedder(s)
-    except (CatalogueFileError, EmbedderUnavailable) as e:
+        glossary = load_glossary(s)
+    except (CatalogueFileError, EmbedderUnavailable, GlossaryError) as e:
         fail(str(e))
     if if_stale:
         try:
-            check_fresh(s.index_dir, catalogue, embedder.id)
+            check_fresh(s.index_dir, catalogue, embedder.id, glossary)
             console.print(f"Search index is up to date ({len(catalogue)} procedures).")
             return
         except (IndexMissing, IndexStale):
@@ -58,7 +60,8 @@ def build_command(
                   console=console, transient=True) as bar:
         task = bar.add_task("embed", total=None)
         report = build_index(catalogue, embedder, s.index_dir,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+                             progress=lambda done, total: bar.update(task, completed=done, total=total),
+                             glossary=glossary)
     console.print(
         f"Indexed {report.procedures} procedures ({catalogue.curated_count} curated), {report.passages} passages "
         f"({report.embedded} newly embedded) in {report.seconds:.1f} s → {report.path}"

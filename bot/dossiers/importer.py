@@ -20,6 +20,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from . import privacy
 from .model import (
     CHANNELS,

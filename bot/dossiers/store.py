@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from .model import DossierConfigError, Dossier
+from .model import Dossier, DossierConfigError
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -2,13 +2,15 @@
 
 Policy (see docs/fees.md):
 - Base amounts come from the catalogue's channel rows. Where the portal gives a channel its own
-  amount (online differs from in person), that amount wins and channel-specific discount rules are
-  not applied on top of it; rules for "all" channels (e.g. a temporary 50% cut) still apply.
+  amount (online differs from in person), that amount wins and channel-specific percentage rules are
+  not applied on top of it (fixed amounts and exemptions still are); rules for "all" channels
+  (e.g. a temporary 50% cut) still apply.
 - "Miễn phí" on the portal is exempt (0). A row without an amount is "no data", never 0.
 - Amounts the importer flagged as inconsistent (`amount_mismatch`: "40 Việt Nam Đồng" beside
   "40.000đ") and VND amounts under 1,000 đ are not quoted: the item is marked unverified.
-- Rules apply inclusively on valid_from and valid_to. When several cover a date, the one with the
-  latest valid_from wins (a later text supersedes), then a confirmed one over an unverified one.
+- Rules apply inclusively on valid_from and valid_to. Reductions never stack: when several cover a
+  date, the most favourable result applies; on a tie, the rule with the latest valid_from (a later
+  text), then a confirmed one over an unverified one.
 """
 
 from __future__ import annotations
@@ -147,15 +149,17 @@ class FeeCalculator:
                 total += (last - t.first + 1) * t.amount
         return min(total, item.cap) if item.cap is not None else total
 
-    def _pick_rule(self, item: FeeItem, on: date) -> tuple[Rule | None, list[Note]]:
+    def _pick_rule(self, item: FeeItem, on: date, gross: int) -> tuple[Rule | None, list[Note]]:
         notes: list[Note] = []
         in_scope = [r for r in self.data.rules_for(item.code) if r.applies_to_channel(item.channel)
                     and (r.effect != "fixed" or r.currency == item.currency)]
         if item.explicit_channel_amount:
-            skipped = [r for r in in_scope if r.channel != "all"]
+            # the published channel amount already includes a channel discount: do not apply another
+            # percentage on top (fixed amounts and exemptions state the amount outright, so they do)
+            skipped = [r for r in in_scope if r.channel != "all" and r.effect == "percent"]
             if skipped:
                 notes.append(Note.of("portal_channel_amount", rule=skipped[0].legal_basis))
-            in_scope = [r for r in in_scope if r.channel == "all"]
+            in_scope = [r for r in in_scope if r not in skipped]
         covering = [r for r in in_scope if r.covers(on)]
         if not covering:
             for r in in_scope:
@@ -163,8 +167,19 @@ class FeeCalculator:
                                      start=r.valid_from.isoformat() if r.valid_from else "",
                                      end=r.valid_to.isoformat() if r.valid_to else ""))
             return None, notes
-        best = max(covering, key=lambda r: (r.valid_from or date.min, r.confidence == "confirmed"))
+        best = min(covering, key=lambda r: (self._apply(r, gross, item.quantity_hint),
+                                            -(r.valid_from or date.min).toordinal(), r.confidence != "confirmed"))
         return best, notes
+
+    @staticmethod
+    def _apply(rule: Rule | None, gross: int, quantity: int) -> int:
+        if rule is None:
+            return gross
+        if rule.effect == "exempt":
+            return 0
+        if rule.effect == "percent":
+            return _round(Decimal(gross) * Decimal(str(rule.percent)) / 100)
+        return min(gross, rule.amount * quantity)  # type: ignore[operator]
 
     def _line(self, item: FeeItem, quantity: int, on: date) -> LineItem:
         name = item.name
@@ -178,7 +193,8 @@ class FeeCalculator:
             return LineItem(**common, amount=0, exempt=True, legal_basis=item.legal_basis,
                             notes=(Note.of("portal_free"),))
         notes: list[Note] = []
-        rule, rule_notes = self._pick_rule(item, on)
+        gross = self._gross(item, quantity)
+        rule, rule_notes = self._pick_rule(replace(item, quantity_hint=quantity), on, gross)
         # A stale portal note matters only when no confirmed rule of ours governs the date.
         stale = "" if rule and rule.confidence == "confirmed" else self._stale.get((item.code, item.channel), "")
         if stale:
@@ -186,15 +202,7 @@ class FeeCalculator:
         if item.provincial:
             notes.append(Note.of("provincial_fee"))
         notes += rule_notes
-        gross = self._gross(item, quantity)
-        if rule is None:
-            amount = gross
-        elif rule.effect == "exempt":
-            amount = 0
-        elif rule.effect == "percent":
-            amount = _round(Decimal(gross) * Decimal(str(rule.percent)) / 100)
-        else:
-            amount = min(gross, rule.amount * quantity)  # type: ignore[operator]
+        amount = self._apply(rule, gross, quantity)
         confidence = "unverified" if stale or item.provincial or (rule and rule.confidence == "unverified") else "confirmed"
         basis = item.legal_basis if rule is None else (rule.legal_basis,) + item.legal_basis
         if rule is not None:

@@ -90,6 +90,7 @@ class FeeItem:
     explicit_channel_amount: bool = False  # the portal gives this channel its own amount
     legal_basis: tuple[str, ...] = ()
     provincial: bool = False
+    quantity_hint: int = 1  # units being quoted (set by the calculator while choosing a rule)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ foreign question also search with the Vietnamese words the procedure names use.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ def _squash(text: str) -> str:
 class Glossary:
     # (language, pattern or squashed term, Vietnamese terms)
     entries: tuple[tuple[str, object, tuple[str, ...]], ...] = ()
+    # (Vietnamese terms, {language: foreign terms}) as written in the file
+    raw: tuple[tuple[tuple[str, ...], dict], ...] = ()
+    fingerprint: str = ""
 
     @classmethod
     def load(cls, path: Path) -> "Glossary":
@@ -45,10 +49,12 @@ class Glossary:
         if not isinstance(data, list):
             raise GlossaryError(f"{path}: expected a list of entries")
         entries = []
+        raw = []
         for i, entry in enumerate(data, 1):
             if not isinstance(entry, dict) or not entry.get("vi"):
                 raise GlossaryError(f"{path}: entry {i} needs a 'vi' list")
             vi = tuple(str(t) for t in entry["vi"])
+            raw.append((vi, {lang: tuple(str(t) for t in entry.get(lang) or ()) for lang in FOREIGN}))
             for lang in FOREIGN:
                 for term in entry.get(lang) or ():
                     term = clean(str(term)).lower()
@@ -58,7 +64,8 @@ class Glossary:
                         entries.append((lang, re.compile(rf"\b{re.escape(term)}s?\b"), vi))
                     else:
                         entries.append((lang, _squash(term), vi))
-        return cls(tuple(entries))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return cls(tuple(entries), tuple(raw), digest)
 
     def expand(self, query: str) -> list[str]:
         """Vietnamese terms for the foreign terms found in `query` (any foreign language)."""
@@ -70,3 +77,18 @@ class Glossary:
             if hit:
                 out += [t for t in vi if t not in out]
         return out
+
+    def foreign_terms(self, vietnamese: str) -> list[str]:
+        """Foreign equivalents of the glossary terms found in a Vietnamese text (index-time expansion:
+        lets a question in English, Chinese, Korean or Japanese meet a Vietnamese-only procedure)."""
+        text = f" {clean(vietnamese).lower()} "
+        out: list[str] = []
+        for vi, foreign in self.raw:
+            if any(f" {t.lower()} " in text or f" {t.lower()}," in text for t in vi):
+                for terms in foreign.values():
+                    out += [t for t in terms if t not in out]
+        return out
+
+
+def load_glossary(settings) -> Glossary:
+    return Glossary.load(Path(settings.home) / "data" / "glossary.yml")

