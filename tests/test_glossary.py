@@ -1,0 +1,56 @@
+"""Cross-lingual glossary: query expansion and index-time terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.search.glossary import Glossary, GlossaryError
+
+SAMPLE = """
+- vi: [giấy phép xây dựng]
+  en: [building permit]
+  zh: [建筑许可证, 建筑许可]
+  ko: [건축허가]
+  ja: [建築許可]
+- vi: [thẻ tạm trú]
+  en: [temporary residence card, trc]
+  zh: [临时居住卡]
+  ko: [임시거주증]
+  ja: [在留カード]
+"""
+
+
+@pytest.fixture
+def glossary(tmp_path):
+    path = tmp_path / "glossary.yml"
+    path.write_text(SAMPLE, encoding="utf-8")
+    return Glossary.load(path)
+
+
+def test_expand_finds_vietnamese_terms_in_every_language(glossary):
+    assert glossary.expand("How do I get a building permit?") == ["giấy phép xây dựng"]
+    assert glossary.expand("I need my TRC renewed") == ["thẻ tạm trú"]
+    assert glossary.expand("建筑许可证怎么办") == ["giấy phép xây dựng"]
+    assert glossary.expand("건축 허가 신청") == ["giấy phép xây dựng"]  # spaces inside Korean are ignored
+    assert glossary.expand("在留カードの更新") == ["thẻ tạm trú"]
+    assert glossary.expand("strict permits") == []  # English matches whole words only
+
+
+def test_foreign_terms_of_a_vietnamese_name(glossary):
+    terms = glossary.foreign_terms("Cấp giấy phép xây dựng nhà ở riêng lẻ")
+    assert "building permit" in terms and "建筑许可" in terms and "건축허가" in terms
+
+
+def test_missing_file_is_empty_and_bad_file_is_an_error(tmp_path):
+    assert Glossary.load(tmp_path / "none.yml").expand("building permit") == []
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- en: [x]\n", encoding="utf-8")
+    with pytest.raises(GlossaryError):
+        Glossary.load(bad)
+
+
+def test_project_glossary_loads():
+    g = Glossary.load(PROJECT_ROOT / "data" / "glossary.yml")
+    assert len(g.raw) >= 250
+    assert "thẻ tạm trú" in g.expand("temporary residence card")
