@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
-.PHONY: install install-st run prepare test bench lint clean
+.PHONY: install install-st run prepare train test bench lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
@@ -33,8 +33,14 @@ prepare: install
 	@if [ -f "$(CRAWL)" ] && [ ! -f var/catalogue.db ]; then $(BIN)/thutuc catalogue import "$(CRAWL)"; fi
 	$(BIN)/thutuc index build --if-stale
 
-run: prepare
-	$(BIN)/thutuc chat
+# Rasa model: retrained only when config, domain or training data changed.
+train: install
+	$(BIN)/thutuc train --if-stale
+
+# Action server and Rasa on 127.0.0.1, then a terminal chat (the web chat and Telegram come with
+# issue 6). Ctrl-C or an empty line stops everything.
+run: prepare train
+	$(BIN)/thutuc serve
 
 test: install-st
 	$(BIN)/thutuc catalogue validate
@@ -48,4 +54,4 @@ lint: install
 	$(BIN)/ruff check bot tests bench
 
 clean:
-	rm -rf models/search var/catalogue.db
+	rm -rf models/search models/rasa var/catalogue.db

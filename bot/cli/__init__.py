@@ -12,6 +12,7 @@ import typer
 from . import catalogue as _catalogue
 from . import dossier as _dossier
 from . import fee as _fee
+from . import run as _run
 from . import search as _search
 
 app = typer.Typer(help="thutuc: Quảng Ngãi administrative procedure assistant.", no_args_is_help=True,
@@ -23,6 +24,8 @@ app.add_typer(_fee.app, name="fee")
 app.add_typer(_search.eval_app, name="eval")
 app.command("search")(_search.search_command)
 app.command("chat")(_search.chat_command)
+app.command("train")(_run.train_command)
+app.command("serve")(_run.serve_command)
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""Talking to Rasa's REST channel safely.
+
+- User text starting with "/" would reach Rasa's intent shortcut (`/intent{"slot": …}` sets slots
+  without NLU): it is neutralised. Only payloads of our own buttons are sent as they are.
+- Rasa answers HTTP 200 with `[]` when its action server is down or an action failed: that is a
+  failure, not an empty answer.
+- Every call carries our own opaque sender id (a message without one lands in a conversation shared
+  by everyone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, answered an error, or answered nothing."""
+
+
+def neutralise(text: str) -> str:
+    # A full-width solidus reads the same to a person and to NLU, and is not Rasa's shortcut.
+    stripped = text.lstrip()
+    return "／" + stripped[1:] if stripped.startswith("/") else text
+
+
+def sender_id(channel: str, chat: str, secret: str = "") -> str:
+    return hashlib.sha256(f"{secret}:{channel}:{chat}".encode()).hexdigest()[:32]
+
+
+class RasaClient:
+    def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
+                 transport: httpx.BaseTransport | None = None):
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+
+    def _post(self, sender: str, message: str, metadata: dict | None) -> list[dict]:
+        try:
+            r = self._http.post(f"{self.url}/webhooks/rest/webhook",
+                                json={"sender": sender, "message": message, "metadata": metadata or {}})
+        except httpx.HTTPError as e:
+            raise RasaUnavailable(f"Rasa unreachable: {type(e).__name__}") from e
+        if r.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered HTTP {r.status_code}")
+        try:
+            replies = r.json()
+        except json.JSONDecodeError as e:
+            raise RasaUnavailable("Rasa answered something that is not JSON") from e
+        if not replies:
+            raise RasaUnavailable("Rasa answered nothing (action server down or an action failed)")
+        return replies
+
+    def send_text(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        return self._post(sender, neutralise(text), metadata)
+
+    def send_payload(self, sender: str, payload: str, metadata: dict | None = None) -> list[dict]:
+        """A payload of one of our own buttons (never text a user typed)."""
+        return self._post(sender, payload, metadata)
+
+    def healthy(self) -> bool:
+        try:
+            return self._http.get(f"{self.url}/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        self._http.close()
