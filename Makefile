@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
-.PHONY: install install-st run prepare train test bench lint clean
+.PHONY: install install-st run prepare train test test-rasa bench lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
@@ -46,6 +46,10 @@ test: install-st
 	$(BIN)/thutuc catalogue validate
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/pytest -q -rs
+
+# The Rasa end-to-end tests: trains the model if stale, test stories, servers on loopback.
+test-rasa: prepare
+	THUTUC_RASA_E2E=1 $(BIN)/pytest -q -rs tests/test_rasa.py
 
 bench: prepare
 	$(BIN)/python bench/search_bench.py

