@@ -75,7 +75,8 @@ def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subproc
     """Start the action server, then Rasa, both on 127.0.0.1; return the processes (both healthy)."""
     import httpx
 
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+    # OMP_WAIT_POLICY: beside Rasa's own OpenMP copy, busy-waiting embedder threads stalled for seconds.
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "OMP_WAIT_POLICY": "PASSIVE",
            "THUTUC_ACTIONS_PORT": str(actions_port)}
     actions = subprocess.Popen([sys.executable, "-m", "bot.actions.server", "--port", str(actions_port)],
                                cwd=home, env=env)

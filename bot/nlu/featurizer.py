@@ -22,7 +22,6 @@ Rasa feature, so one DIET model sees the same multilingual space in all five lan
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
@@ -40,8 +39,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from ..i18n.script import clean
-
-logger = logging.getLogger(__name__)
 
 DIM = 384
 ATTRIBUTES = (TEXT, ACTION_TEXT)
