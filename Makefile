@@ -42,10 +42,12 @@ train: install
 run: prepare train
 	$(BIN)/thutuc serve
 
-test: install-st
+# Everything, the Rasa end-to-end tests included (they train the model when stale and start both
+# servers on loopback; the smoke test needs the index that `prepare` builds).
+test: install-st prepare
 	$(BIN)/thutuc catalogue validate
 	$(BIN)/ruff check bot tests bench
-	$(BIN)/pytest -q -rs
+	THUTUC_RASA_E2E=1 $(BIN)/pytest -q -rs
 
 # The Rasa end-to-end tests: trains the model if stale, test stories, servers on loopback.
 test-rasa: prepare
