@@ -20,8 +20,8 @@ RASA = str(Path(sys.executable).with_name("rasa"))
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
 DATA = ["--data", "data/nlu", "data/rules.yml", "data/stories.yml"]
 
-# Training the full model and starting both servers takes minutes; these run with `make test-rasa`
-# (THUTUC_RASA_E2E=1). Not yet part of `make test`: issue 5 is unfinished (see the README).
+# Training the full model and starting both servers takes minutes; `make test` and `make test-rasa`
+# set THUTUC_RASA_E2E=1, a bare `pytest` skips them.
 e2e = pytest.mark.skipif(os.environ.get("THUTUC_RASA_E2E") != "1",
                          reason="Rasa end-to-end tests run with `make test-rasa` (THUTUC_RASA_E2E=1)")
 
