@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
-.PHONY: install install-st run prepare train test test-rasa bench lint clean
+.PHONY: install install-st run prepare train test test-rasa bench bench-rest lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
@@ -55,6 +55,10 @@ test-rasa: prepare
 
 bench: prepare
 	$(BIN)/python bench/search_bench.py
+
+# The whole assistant through Rasa's REST channel: cold start, one sender, 20 concurrent senders, RSS.
+bench-rest: prepare train
+	$(BIN)/python bench/rest_bench.py
 
 lint: install
 	$(BIN)/ruff check bot tests bench

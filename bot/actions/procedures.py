@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from ..catalogue import Procedure
 from ..i18n.messages import t
-from .base import ThutucAction, say
+from .base import ThutucAction, mark_confidence, offer_links, say
 from .services import services
 
 LOW_CONFIDENCE_HANDOFF = 2  # low-confidence answers in a row before staff are brought in
@@ -67,6 +67,7 @@ def answer_card(dispatcher: CollectingDispatcher, p: Procedure, lang: str) -> No
     if p.url:
         lines.append(t("card_link", lang, url=p.url))
     dispatcher.utter_message(text="\n".join(lines), buttons=_buttons(lang))
+    offer_links(dispatcher, lang, ("link_procedure_page", p.url))
 
 
 def procedure_in_context(tracker: Tracker) -> Procedure | None:
@@ -87,14 +88,18 @@ class ActionSearchProcedure(ThutucAction):
             return [SlotSet("procedure_code", code), SlotSet("low_confidence_count", 0.0)]
         text = (tracker.latest_message or {}).get("text") or ""
         hits = services().search.search(text, lang=lang, top_k=3)
-        if hits and hits[0].band == "high":
+        band = hits[0].band if hits else "low"
+        if band == "high":
             answer_card(dispatcher, services().catalogue.get(hits[0].code), lang)
+            mark_confidence(dispatcher, band)
             return [SlotSet("procedure_code", hits[0].code), SlotSet("low_confidence_count", 0.0)]
         if hits and hits[0].band == "mid":
             buttons = [{"title": h.name[:60], "payload": "/search_procedure" + json.dumps({"procedure_code": h.code})}
                        for h in hits]
             dispatcher.utter_message(text=t("did_you_mean", lang), buttons=buttons)
+            mark_confidence(dispatcher, band)
             return [SlotSet("low_confidence_count", 0.0)]
+        mark_confidence(dispatcher, band)
         count = float(tracker.get_slot("low_confidence_count") or 0) + 1
         if count >= LOW_CONFIDENCE_HANDOFF:
             return [SlotSet("low_confidence_count", 0.0), SlotSet("handoff_reason", "low_confidence"),
@@ -183,6 +188,9 @@ class ActionShowOnlineSubmission(_FollowUp):
         if provincial:
             lines.append(t("provincial_portal", lang, url=provincial))
         dispatcher.utter_message(text="\n".join(lines))
+        offer_links(dispatcher, lang, ("link_submit_online", url if p.online_submission else None),
+                    ("link_procedure_page", None if p.online_submission else url),
+                    ("link_provincial_portal", provincial or None))
 
 
 class ActionShowFee(_FollowUp):

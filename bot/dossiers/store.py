@@ -10,48 +10,19 @@ migrated at start-up; the file runs in WAL mode with a busy timeout, and every r
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import sqlite_utils
 
+from ..storage import BUSY_TIMEOUT_MS, connect, immediate  # noqa: F401 - re-exported for callers
 from .model import Dossier, DossierConfigError
-
-BUSY_TIMEOUT_MS = 5000
 
 DOSSIER_FIELDS = (
     "code", "national_code", "procedure_code", "procedure_name", "agency", "channel", "received_at",
     "appointment_at", "completed_at", "status_code", "status_note", "amount_due", "missing_documents",
 )
 HASH_FIELDS = ("id_hash", "id4_hash", "phone_hash", "phone4_hash", "salt_id")
-
-
-def connect(path: Path) -> sqlite_utils.Database:
-    """Open (creating the folder and file if needed) with WAL and a busy timeout; no migration."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if db.journal_mode != "wal":
-        db.enable_wal()
-    return db
-
-
-@contextmanager
-def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """A write transaction that takes the write lock at its start (no deferred-upgrade failures).
-
-    sqlite-utils write methods used inside it nest as savepoints.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
-        db.commit()
 
 
 def _v1(db: sqlite_utils.Database) -> None:

@@ -91,6 +91,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "주요 서류 {n}종이 필요합니다.",
         "ja": "主な書類は {n} 種類です。",
     },
+    "link_procedure_page": {
+        "vi": "Xem trên Cổng DVC quốc gia",
+        "en": "Open on the national portal",
+        "zh": "在国家公共服务门户查看",
+        "ko": "국가 공공서비스 포털에서 보기",
+        "ja": "国の公共サービスポータルで見る",
+    },
+    "link_submit_online": {
+        "vi": "Nộp hồ sơ trực tuyến",
+        "en": "Apply online",
+        "zh": "网上申请",
+        "ko": "온라인 신청",
+        "ja": "オンライン申請",
+    },
+    "link_provincial_portal": {
+        "vi": "Cổng dịch vụ công tỉnh",
+        "en": "Provincial public-service portal",
+        "zh": "省公共服务门户",
+        "ko": "성 공공서비스 포털",
+        "ja": "省の公共サービスポータル",
+    },
     "card_link": {
         "vi": "Nộp trực tuyến: {url}",
         "en": "Apply online: {url}",
@@ -233,7 +254,23 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _merge(*tables: dict[str, dict[str, str]]) -> None:
+    # The front ends keep their texts in their own modules (one per part), merged into one catalogue.
+    for table in tables:
+        clash = MESSAGES.keys() & table.keys()
+        if clash:
+            raise RuntimeError(f"message keys defined twice: {sorted(clash)}")
+        MESSAGES.update(table)
+
+
 def t(key: str, lang: str | None, **values) -> str:
     texts = MESSAGES[key]
     template = texts.get(lang or "vi") or texts.get("en") or texts["vi"]
     return template.format(**values) if values else template
+
+
+from .messages_handoff import HANDOFF_MESSAGES  # noqa: E402 - merged after the core catalogue
+from .messages_telegram import TELEGRAM_MESSAGES  # noqa: E402
+from .messages_web import WEB_MESSAGES  # noqa: E402
+
+_merge(HANDOFF_MESSAGES, TELEGRAM_MESSAGES, WEB_MESSAGES)

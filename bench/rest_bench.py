@@ -1,0 +1,150 @@
+"""Throughput and latency of the whole assistant through Rasa's REST channel (issue 5 targets).
+
+Starts the action server and `rasa run` on 127.0.0.1 (the trained model in models/rasa), measures the
+cold start, then:
+- one sender, conversations in five languages (question → fee → documents → thanks), p50/p95;
+- 20 concurrent senders for a fixed time: p50/p95 and messages per second;
+- RSS of both servers afterwards.
+
+Every message does real work: NLU with the e5 featurizer, the policies, and for procedure questions
+the action server's search, fee calculation and catalogue lookup.
+
+Run: `make bench-rest` (or `.venv/bin/python bench/rest_bench.py [--seconds 30] [--senders 20]`).
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.channels import sender_id
+from bot.cli.run import model_path, start_servers, stop_servers
+from bot.config import PROJECT_ROOT, Settings
+
+FOLLOW_UPS = {
+    "vi": ["lệ phí bao nhiêu?", "cần giấy tờ gì?", "cảm ơn"],
+    "en": ["how much is the fee?", "what documents do I need?", "thanks"],
+    "zh": ["费用是多少？", "需要什么材料？", "谢谢"],
+    "ko": ["수수료는 얼마예요?", "필요한 서류는 뭐예요?", "감사합니다"],
+    "ja": ["手数料はいくらですか？", "必要な書類は何ですか？", "ありがとう"],
+}
+
+
+def conversations() -> list[list[str]]:
+    rows = [json.loads(line) for line in (PROJECT_ROOT / "tests/data/retrieval_dev.jsonl").open(encoding="utf-8")]
+    random.Random(7).shuffle(rows)
+    return [[r["query"], *FOLLOW_UPS[r["lang"]]] for r in rows]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    out = [int(k) for k in kids]
+    for k in list(out):
+        out += _children(k)
+    return out
+
+
+async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> float:
+    start = time.perf_counter()
+    r = await client.post(url, json={"sender": sender, "message": text})
+    elapsed = time.perf_counter() - start
+    if r.status_code != 200 or not r.json():
+        raise RuntimeError(f"bad answer {r.status_code}: {r.text[:200]}")
+    return elapsed
+
+
+async def single(url: str, convs: list[list[str]], n_conv: int) -> list[float]:
+    times = []
+    async with httpx.AsyncClient(timeout=60) as client:
+        for i, conv in enumerate(convs[:n_conv]):
+            sender = sender_id("bench-single", str(i))
+            for text in conv:
+                times.append(await say(client, url, sender, text))
+    return times
+
+
+async def concurrent(url: str, convs: list[list[str]], senders: int, seconds: float) -> tuple[list[float], int, float]:
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    errors = 0
+
+    async def user(k: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(timeout=60) as client:
+            j = k
+            while time.perf_counter() < deadline:
+                conv = convs[j % len(convs)]
+                sender = sender_id("bench-many", f"{k}-{j}")
+                for text in conv:
+                    try:
+                        times.append(await say(client, url, sender, text))
+                    except (RuntimeError, httpx.HTTPError):
+                        errors += 1
+                j += senders
+
+    start = time.perf_counter()
+    await asyncio.gather(*(user(k) for k in range(senders)))
+    return times, errors, time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--senders", type=int, default=20)
+    ap.add_argument("--conversations", type=int, default=25, help="single-sender conversations (4 messages each)")
+    args = ap.parse_args()
+    settings = Settings.from_env()
+    home = Path(settings.home)
+    if not model_path(home).exists():
+        raise SystemExit("no Rasa model: run `make train` first")
+    t0 = time.perf_counter()
+    procs = start_servers(home, settings.rasa_port, settings.actions_port)
+    cold = time.perf_counter() - t0
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    try:
+        convs = conversations()
+        asyncio.run(single(url, convs[-3:], 3))  # warm-up: first calls load lazily built parts
+        times = asyncio.run(single(url, convs, args.conversations))
+        print(f"cold start (action server + rasa, both healthy): {cold:.1f} s")
+        print(f"single sender: {len(times)} messages  p50 {1000 * statistics.median(times):.0f} ms  "
+              f"p95 {1000 * pct(times, 0.95):.0f} ms  max {1000 * max(times):.0f} ms")
+        times, errors, wall = asyncio.run(concurrent(url, convs, args.senders, args.seconds))
+        print(f"{args.senders} concurrent senders for {wall:.0f} s: {len(times)} messages  "
+              f"{len(times) / wall:.1f} msg/s  p50 {1000 * statistics.median(times):.0f} ms  "
+              f"p95 {1000 * pct(times, 0.95):.0f} ms  errors {errors}")
+        rss = {name: rss_mb(p.pid) for name, p in zip(("action server", "rasa"), procs)}
+        print("RSS: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()) + f", total {sum(rss.values()):.0f} MB")
+    finally:
+        stop_servers(procs)
+
+
+if __name__ == "__main__":
+    main()
