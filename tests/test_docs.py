@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 import typer.main
 
@@ -13,10 +12,11 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = README + "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "docs").glob("*.md"))
 
 
-def _commands(group: click.Group, prefix: str = "thutuc"):
+def _commands(group, prefix: str = "thutuc"):
     for name, cmd in group.commands.items():
         path = f"{prefix} {name}"
-        if isinstance(cmd, click.Group) and cmd.commands:
+        # Typer 0.28 vendors click: its groups are not click.Group, so look for sub-commands instead
+        if getattr(cmd, "commands", None):
             yield from _commands(cmd, path)
         else:
             yield path, cmd

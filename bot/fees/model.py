@@ -91,6 +91,16 @@ class FeeItem:
     legal_basis: tuple[str, ...] = ()
     provincial: bool = False
     quantity_hint: int = 1  # units being quoted (set by the calculator while choosing a rule)
+    until: tuple[date, ...] = ()  # end dates of the periods the row's description names
+    dated: tuple[int, ...] = ()  # lower amounts the description states for such a period
+    alternative: bool = False  # one of several amounts the channel lists for different cases
+    no_data: bool = False  # the row gives no amount at all
+    case: str = ""  # the start of the row's description (which case an alternative amount is for)
+
+    @property
+    def usable(self) -> bool:
+        """The published amount (or "Miễn phí") may be quoted as it stands."""
+        return not self.suspicious and not self.no_data and (self.base is not None or self.free)
 
 
 @dataclass(frozen=True)

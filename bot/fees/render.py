@@ -38,6 +38,14 @@ def note_text(note: Note, lang: str = "vi") -> str:
     lang = _lang(lang)
     m = MESSAGES[lang]
     args = dict(note.args)
+    key = note.key
+    if key == "rule_applied" and not args.get("start") and not args.get("end"):
+        key = "rule_applied_undated"  # a rule that names its text but no validity dates
+    if args.get("until"):
+        args["until"] = _iso_to_day(args["until"], lang)
+    if "amounts" in args:  # "400000,200000" in the note's currency -> money in the user's locale
+        args["amounts"] = ", ".join(format_money(int(a), args.get("currency", "VND"), lang)
+                                    for a in args["amounts"].split(",") if a)
     if "start" in args or "end" in args:
         start, end = _iso_to_day(args.get("start", ""), lang), _iso_to_day(args.get("end", ""), lang)
         if start and end:
@@ -46,7 +54,7 @@ def note_text(note: Note, lang: str = "vi") -> str:
             args["period"] = m["period_open"].format(start=start)
         else:
             args["period"] = m["period"].format(start="…", end=end)
-    return m[note.key].format(**args)
+    return m[key].format(**args)
 
 
 def item_name(item: LineItem, quote: Quote, lang: str) -> str:
