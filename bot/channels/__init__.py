@@ -1,5 +1,11 @@
-"""Front ends: the Rasa REST client shared by the terminal chat (and, with issue 6, Telegram and the web)."""
+"""Front ends: the Rasa REST clients, channel-agnostic replies and the conversation router (issue 6).
 
-from .rasa_client import RasaClient, RasaUnavailable, neutralise, sender_id
+The router and the front-end store are imported from their modules (`bot.channels.router`,
+`bot.channels.store`) so that importing this package stays cheap for the terminal chat.
+"""
 
-__all__ = ["RasaClient", "RasaUnavailable", "neutralise", "sender_id"]
+from .rasa_client import AsyncRasaClient, RasaClient, RasaUnavailable, neutralise, sender_id
+from .replies import Button, Link, Reply, parse_rasa
+
+__all__ = ["AsyncRasaClient", "Button", "Link", "RasaClient", "RasaUnavailable", "Reply", "neutralise",
+           "parse_rasa", "sender_id"]

@@ -30,7 +30,36 @@ def sender_id(channel: str, chat: str, secret: str = "") -> str:
     return hashlib.sha256(f"{secret}:{channel}:{chat}".encode()).hexdigest()[:32]
 
 
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+def _request(sender: str, message: str, metadata: dict | None) -> dict:
+    return {"sender": sender, "message": message, "metadata": metadata or {}}
+
+
+def _transport_error(e: httpx.HTTPError) -> RasaUnavailable:
+    # The exception's type says enough; its text could carry the URL with the message body.
+    return RasaUnavailable(f"Rasa unreachable: {type(e).__name__}")
+
+
+def _check(r: httpx.Response) -> list[dict]:
+    """One reading of Rasa's answer for both clients: non-200, non-JSON, not a list, or `[]` fail."""
+    if r.status_code != 200:
+        raise RasaUnavailable(f"Rasa answered HTTP {r.status_code}")
+    try:
+        replies = r.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RasaUnavailable("Rasa answered something that is not JSON") from e
+    if not isinstance(replies, list):
+        raise RasaUnavailable("Rasa answered something that is not a list of messages")
+    if not replies:
+        raise RasaUnavailable("Rasa answered nothing (action server down or an action failed)")
+    return replies
+
+
 class RasaClient:
+    """Blocking client (the terminal chat)."""
+
     def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
                  transport: httpx.BaseTransport | None = None):
         self.url = url.rstrip("/")
@@ -38,19 +67,10 @@ class RasaClient:
 
     def _post(self, sender: str, message: str, metadata: dict | None) -> list[dict]:
         try:
-            r = self._http.post(f"{self.url}/webhooks/rest/webhook",
-                                json={"sender": sender, "message": message, "metadata": metadata or {}})
+            r = self._http.post(self.url + WEBHOOK, json=_request(sender, message, metadata))
         except httpx.HTTPError as e:
-            raise RasaUnavailable(f"Rasa unreachable: {type(e).__name__}") from e
-        if r.status_code != 200:
-            raise RasaUnavailable(f"Rasa answered HTTP {r.status_code}")
-        try:
-            replies = r.json()
-        except json.JSONDecodeError as e:
-            raise RasaUnavailable("Rasa answered something that is not JSON") from e
-        if not replies:
-            raise RasaUnavailable("Rasa answered nothing (action server down or an action failed)")
-        return replies
+            raise _transport_error(e) from e
+        return _check(r)
 
     def send_text(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         return self._post(sender, neutralise(text), metadata)
@@ -67,3 +87,35 @@ class RasaClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+class AsyncRasaClient:
+    """The same contract for the front-end process (one asyncio loop serving Telegram and the web)."""
+
+    def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.url = url.rstrip("/")
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def _post(self, sender: str, message: str, metadata: dict | None) -> list[dict]:
+        try:
+            r = await self._http.post(self.url + WEBHOOK, json=_request(sender, message, metadata))
+        except httpx.HTTPError as e:
+            raise _transport_error(e) from e
+        return _check(r)
+
+    async def send_text(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        return await self._post(sender, neutralise(text), metadata)
+
+    async def send_payload(self, sender: str, payload: str, metadata: dict | None = None) -> list[dict]:
+        """A payload of one of our own buttons (never text a user typed)."""
+        return await self._post(sender, payload, metadata)
+
+    async def healthy(self) -> bool:
+        try:
+            return (await self._http.get(f"{self.url}/", timeout=2)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

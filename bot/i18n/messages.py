@@ -231,11 +231,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "数字4桁を入力してください。",
     },
     "handoff": {
-        "vi": "Tôi đã chuyển cuộc trò chuyện cho cán bộ Trung tâm. Cán bộ sẽ trả lời bạn tại đây; bạn không cần nhắc lại câu hỏi.",
-        "en": "I've passed this conversation to the centre's staff. They will answer you here; you don't need to repeat your question.",
-        "zh": "已为您转接中心工作人员，他们会在这里回复您，无需重复问题。",
-        "ko": "센터 직원에게 대화를 넘겼습니다. 직원이 여기에서 답변드릴 것이며, 질문을 반복하실 필요는 없습니다.",
-        "ja": "センターの職員に会話を引き継ぎました。職員がここで回答しますので、質問を繰り返す必要はありません。",
+        "vi": "Tôi đã chuyển yêu cầu của bạn cho cán bộ Trung tâm kèm nội dung trò chuyện, nên bạn không cần nhắc lại câu hỏi. Cán bộ sẽ trả lời bạn tại đây.",
+        "en": "I've passed your request, with our conversation so far, to the centre's staff, so you won't need to repeat your question. A staff member will reply here.",
+        "zh": "我已将您的请求连同对话记录转给中心工作人员，您无需重复问题。工作人员会在这里回复您。",
+        "ko": "지금까지의 대화 내용과 함께 요청을 센터 직원에게 전달했습니다. 질문을 반복하실 필요는 없으며, 직원이 이곳에서 답변드릴 예정입니다.",
+        "ja": "これまでの会話と一緒にご依頼をセンターの職員に引き継ぎました。質問を繰り返す必要はありません。職員がここで返信します。",
     },
     "language_changed": {
         "vi": "Đã chuyển sang tiếng Việt.",
