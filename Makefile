@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
-.PHONY: install install-st run prepare train test test-rasa bench bench-rest lint clean
+.PHONY: install install-st browser run prepare train test test-rasa bench bench-rest lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
@@ -37,14 +37,24 @@ prepare: install
 train: install
 	$(BIN)/thutuc train --if-stale
 
-# Action server and Rasa on 127.0.0.1, then a terminal chat (the web chat and Telegram come with
-# issue 6). Ctrl-C or an empty line stops everything.
+# Action server and Rasa on 127.0.0.1, then the front end: the web chat at http://127.0.0.1:8080
+# (THUTUC_WEB_PORT) and, when THUTUC_TELEGRAM_TOKEN is set, Telegram. Prints where to chat; Ctrl-C
+# stops all three. (`thutuc serve` is the terminal chat without the front end.)
 run: prepare train
-	$(BIN)/thutuc serve
+	$(BIN)/thutuc run
+
+# The web chat's browser test: Debian's Chromium (installed when missing; we run as root) driven by
+# Playwright for Python (a dev dependency). `playwright install` is never run: no browser download.
+browser: install
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(PIP) "playwright==1.63.0"
 
 # Everything, the Rasa end-to-end tests included (they train the model when stale and start both
-# servers on loopback; the smoke test needs the index that `prepare` builds).
-test: install-st prepare
+# servers on loopback; the smoke test needs the index that `prepare` builds) and the web chat in
+# headless Chromium (`browser`).
+test: install-st prepare browser
 	$(BIN)/thutuc catalogue validate
 	$(BIN)/ruff check bot tests bench
 	THUTUC_RASA_E2E=1 $(BIN)/pytest -q -rs
@@ -55,6 +65,7 @@ test-rasa: prepare
 
 bench: prepare
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/fee_bench.py
 
 # The whole assistant through Rasa's REST channel: cold start, one sender, 20 concurrent senders, RSS.
 bench-rest: prepare train

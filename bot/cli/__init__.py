@@ -14,6 +14,7 @@ from . import dossier as _dossier
 from . import fee as _fee
 from . import run as _run
 from . import search as _search
+from . import stats as _stats
 
 app = typer.Typer(help="thutuc: Quảng Ngãi administrative procedure assistant.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -26,6 +27,9 @@ app.command("search")(_search.search_command)
 app.command("chat")(_search.chat_command)
 app.command("train")(_run.train_command)
 app.command("serve")(_run.serve_command)
+app.command("frontend")(_run.frontend_command)
+app.command("run")(_run.run_command)
+app.command("stats")(_stats.stats_command)
 
 
 def main() -> None:

@@ -1,10 +1,14 @@
-"""`thutuc train` and `thutuc serve`: the Rasa model and the two servers on 127.0.0.1."""
+"""`thutuc train`, `thutuc serve`, `thutuc frontend` and `thutuc run`: the Rasa model, the two
+servers on 127.0.0.1, the front-end process, and all three together (`make run`)."""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -71,6 +75,23 @@ def _wait(check, what: str, proc: subprocess.Popen, seconds: float = 120) -> Non
     fail(f"the {what} did not start within {seconds:.0f} s")
 
 
+def _die_with_parent():
+    """A preexec_fn: the child gets SIGTERM if the process that started it dies, even by `kill -9`,
+    so no Rasa or action server is left behind holding its port (Linux; elsewhere nothing)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subprocess.Popen]:
     """Start the action server, then Rasa, both on 127.0.0.1; return the processes (both healthy)."""
     import httpx
@@ -79,7 +100,7 @@ def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subproc
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "OMP_WAIT_POLICY": "PASSIVE",
            "THUTUC_ACTIONS_PORT": str(actions_port)}
     actions = subprocess.Popen([sys.executable, "-m", "bot.actions.server", "--port", str(actions_port)],
-                               cwd=home, env=env)
+                               cwd=home, env=env, preexec_fn=_die_with_parent())
 
     def actions_ok() -> bool:
         try:
@@ -95,7 +116,7 @@ def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subproc
         rasa = subprocess.Popen(
             [_rasa_bin(), "run", "--model", str(model_path(home)), "--interface", "127.0.0.1",
              "--port", str(rasa_port), "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
-            cwd=home, env=env)
+            cwd=home, env=env, preexec_fn=_die_with_parent())
         procs.append(rasa)
         client = RasaClient(f"http://127.0.0.1:{rasa_port}")
         _wait(client.healthy, "Rasa server", rasa, seconds=180)
@@ -174,3 +195,118 @@ def serve_command(
         stop_servers(procs)
         console.print("Stopped.")
 
+
+
+def frontend_command(
+    web_host: Optional[str] = typer.Option(None, help="Web chat host (default THUTUC_WEB_HOST, 127.0.0.1)."),
+    web_port: Optional[int] = typer.Option(None, help="Web chat port (default THUTUC_WEB_PORT, 8080)."),
+) -> None:
+    """Run the front end: the web chat and /health, plus Telegram when THUTUC_TELEGRAM_TOKEN is set.
+
+    Talks to a Rasa already running on 127.0.0.1 (THUTUC_RASA_PORT); SIGINT or SIGTERM stops it.
+    """
+    from ..channels.frontend import FrontendError, run_frontend
+
+    conf = settings().with_(**{k: v for k, v in (("web_host", web_host), ("web_port", web_port)) if v is not None})
+
+    def ready(started) -> None:
+        console.print(f"Web chat: {started.web_url}   Telegram: {started.telegram}", highlight=False)
+
+    try:
+        run_frontend(conf, ready)
+    except FrontendError as e:
+        fail(str(e))
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _frontend_health(url: str) -> dict | None:
+    """The front end's /health JSON once it answers (200 or 503), None while it does not."""
+    import httpx
+
+    try:
+        r = httpx.get(f"{url}/health", timeout=5)
+    except httpx.HTTPError:
+        return None
+    try:
+        return r.json()
+    except json.JSONDecodeError:
+        return None
+
+
+def run_command(
+    rasa_port: Optional[int] = typer.Option(None, help="Rasa REST port on 127.0.0.1 (default THUTUC_RASA_PORT, 5005)."),
+    actions_port: Optional[int] = typer.Option(None, help="Action server port on 127.0.0.1 (default THUTUC_ACTIONS_PORT, 5055)."),
+    web_port: Optional[int] = typer.Option(None, help="Web chat port (default THUTUC_WEB_PORT, 8080)."),
+) -> None:
+    """Start the action server, Rasa and the front end (web chat, Telegram if configured); Ctrl-C stops all.
+
+    Trains nothing: `make run` trains the model first when its data changed.
+    """
+    conf = settings()
+    conf = conf.with_(**{k: v for k, v in (("rasa_port", rasa_port), ("actions_port", actions_port),
+                                          ("web_port", web_port)) if v is not None})
+    home = Path(conf.home)
+    if not model_path(home).exists():
+        fail("no Rasa model: run `thutuc train` (or `make run`, which trains it)")
+    # Fail in a second rather than after Rasa's minute of loading.
+    for what, host, port, var in (("the action server", "127.0.0.1", conf.actions_port, "THUTUC_ACTIONS_PORT"),
+                                  ("Rasa", "127.0.0.1", conf.rasa_port, "THUTUC_RASA_PORT"),
+                                  ("the web chat", conf.web_host, conf.web_port, "THUTUC_WEB_PORT")):
+        if not _port_free(host, port):
+            fail(f"port {port} for {what} is in use (another `make run`?); stop it or set {var}")
+
+    # SIGTERM (or the terminal closing) must stop the children too, as Ctrl-C does.
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    procs: list[subprocess.Popen] = []
+    try:
+        console.print("Starting the action server and Rasa (about a minute)…")
+        procs = start_servers(home, conf.rasa_port, conf.actions_port)
+        env = {**os.environ, "THUTUC_RASA_PORT": str(conf.rasa_port), "THUTUC_ACTIONS_PORT": str(conf.actions_port),
+               "THUTUC_WEB_HOST": conf.web_host, "THUTUC_WEB_PORT": str(conf.web_port)}
+        front = subprocess.Popen([sys.executable, "-m", "bot.cli", "frontend"], cwd=home, env=env,
+                                 preexec_fn=_die_with_parent())
+        procs.append(front)
+        host = "127.0.0.1" if conf.web_host in ("0.0.0.0", "") else conf.web_host
+        url = f"http://{host}:{conf.web_port}"
+        deadline = time.monotonic() + 60
+        health = None
+        while health is None:
+            if front.poll() is not None:
+                fail(f"the front end stopped while starting (exit {front.returncode})")
+            if time.monotonic() > deadline:
+                fail("the front end did not start within 60 s")
+            time.sleep(0.3)
+            health = _frontend_health(url)
+        telegram = (health.get("parts", {}).get("telegram") or {}).get("status", "unknown")
+        if telegram == "not configured":
+            telegram = "not configured (set THUTUC_TELEGRAM_TOKEN to chat on Telegram too)"
+        elif telegram == "stopped":
+            telegram = "not running (see the front end's messages above; the web chat works without it)"
+        console.print(f"\n[bold]Open {url} in a browser to chat with the assistant.[/bold]\n"
+                      f"Telegram: {telegram}\nHealth: {url}/health   Rasa REST: {conf.rasa_url}/webhooks/rest/webhook\n"
+                      "Ctrl-C stops everything.", highlight=False)
+        names = ("action server", "Rasa", "front end")
+        while True:
+            for name, p in zip(names, procs):
+                if p.poll() is not None:
+                    fail(f"the {name} stopped (exit {p.returncode}); stopping the others")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("\nStopping…")
+    finally:
+        stop_servers(procs)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    console.print("Stopped.")
