@@ -120,13 +120,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--conversations", type=int, default=25, help="single-sender conversations (4 messages each)")
+    ap.add_argument("--model", type=Path, default=None, help="a model other than models/rasa/thutuc.tar.gz")
     args = ap.parse_args()
     settings = Settings.from_env()
     home = Path(settings.home)
-    if not model_path(home).exists():
+    if not (args.model or model_path(home)).exists():
         raise SystemExit("no Rasa model: run `make train` first")
     t0 = time.perf_counter()
-    procs = start_servers(home, settings.rasa_port, settings.actions_port)
+    procs = start_servers(home, settings.rasa_port, settings.actions_port, args.model)
     cold = time.perf_counter() - t0
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
     try:

@@ -145,3 +145,35 @@ def test_curated_fixture_files_exist():
     for code in ("1.001193", "1.004194", "1.003460", "1.003144", "1.012786"):
         assert (CURATED_DIR / f"{code}.yml").exists()
     assert shutil.which("true")
+
+
+def test_search_takes_the_vector_the_nlu_featurizer_shared(built, embedder, tmp_path):
+    """The featurizer (Rasa process) leaves each message's vector; the search (action server) uses it
+    instead of embedding the same text again, and gets the same ranking."""
+    from bot.nlu.featurizer import embed_queries
+    from bot.search.shared_vectors import SharedQueryVectors
+
+    class CountingEmbedder:
+        def __init__(self, inner):
+            self.inner, self.id, self.dim, self.calls = inner, inner.id, inner.dim, 0
+
+        def embed_query(self, text):
+            self.calls += 1
+            return self.inner.embed_query(text)
+
+        def embed_passages(self, texts):
+            return self.inner.embed_passages(texts)
+
+    counting = CountingEmbedder(embedder)
+    writer = SharedQueryVectors(tmp_path / "q.db", embedder.id)  # the Rasa process's side
+    reader = SharedQueryVectors(tmp_path / "q.db", embedder.id)  # the action server's side
+    svc = SearchService(built, embedder=counting, shared_vectors=reader)
+    query = "how to get a temporary residence card for foreigners"
+    unshared = [h.code for h in svc.search(query, top_k=5)]
+    assert counting.calls == 1
+    writer.put(query, embed_queries([query])[0])
+    assert [h.code for h in svc.search(query, top_k=5)] == unshared
+    assert counting.calls == 1  # the shared vector was used
+    other_backend = SharedQueryVectors(tmp_path / "q.db", "st-some-model-768")
+    assert other_backend.get(query, embedder.dim) is None  # never another embedder's vector
+    assert reader.get("a text nobody parsed", embedder.dim) is None

