@@ -94,7 +94,7 @@ def _die_with_parent():
 
 def start_servers(home: Path, rasa_port: int, actions_port: int,
                   model: Path | None = None) -> list[subprocess.Popen]:
-    """Start the action server, then Rasa, both on 127.0.0.1; return the processes (both healthy)."""
+    """Start the action server and Rasa, both on 127.0.0.1; return the processes once both are healthy."""
     import httpx
 
     # OMP_WAIT_POLICY: beside Rasa's own OpenMP copy, busy-waiting embedder threads stalled for seconds.
@@ -109,17 +109,20 @@ def start_servers(home: Path, rasa_port: int, actions_port: int,
         except httpx.HTTPError:
             return False
 
+    # Both start at once (Rasa does not need the action server until the first message): the cold
+    # start is the slower of the two, not their sum.
     procs = [actions]
     try:
-        _wait(actions_ok, "action server", actions)
         endpoints = home / "models" / "rasa" / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
         # Through our launcher: Rasa's CLI with the response-validation fix (see bot/nlu/launcher.py).
         rasa = subprocess.Popen(
-            [sys.executable, "-m", "bot.nlu.launcher", "run", "--model", str(model or model_path(home)), "--interface", "127.0.0.1",
-             "--port", str(rasa_port), "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+            [sys.executable, "-m", "bot.nlu.launcher", "run", "--model", str(model or model_path(home)),
+             "--interface", "127.0.0.1", "--port", str(rasa_port), "--endpoints", str(endpoints),
+             "--credentials", "credentials.yml"],
             cwd=home, env=env, preexec_fn=_die_with_parent())
         procs.append(rasa)
+        _wait(actions_ok, "action server", actions)
         client = RasaClient(f"http://127.0.0.1:{rasa_port}")
         _wait(client.healthy, "Rasa server", rasa, seconds=180)
     except BaseException:
