@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import statistics
 import sys
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_telegram import FakeTelegram  # noqa: E402
-from scripted_rasa import ScriptedRasa  # noqa: E402
+from scripted_rasa import ScriptedRasa, free_port  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -72,12 +71,6 @@ def inbox_cycle(path: Path, n: int = 1000) -> float:
         store.mark_sent(store.next_outgoing(5), update_id)
         store.next_outgoing(5), store.next_update(5)
     return (time.process_time() - start) / n
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def main(messages: int, chats: int, webhook: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,21 @@ SAMPLE_RECORDS = [
     crawl_record("9.999999", "Thủ tục có mã sai", _code_mismatch=True),
     crawl_record("1.001193", "Thủ tục đăng ký khai sinh (bản trùng)"),
 ]
+
+
+class Clock:
+    """A settable clock for the stores and the router: `clock.at = …` moves time."""
+
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc))  # Monday 09:00 in Vietnam
 
 
 def write_jsonl(path: Path, records: list[dict], gz: bool = False) -> Path:

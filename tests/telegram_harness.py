@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -69,16 +68,6 @@ async def telegram_stack(tmp_path: Path, *, hours: dict | None = None, clock=Non
         await rasa.stop()
         await fake.stop()
         store.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fixed_clock(at: datetime):
-    return lambda: at
 
 
 SUNDAY_NIGHT = datetime(2025, 3, 2, 14, 0, tzinfo=timezone.utc)   # Sunday 21:00 in Vietnam

@@ -14,19 +14,6 @@ from bot.cli import app
 from bot.storage import connect
 
 
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-@pytest.fixture
-def clock():
-    return Clock(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc))
-
-
 @pytest.fixture
 def analytics(tmp_path, clock):
     return Analytics(connect(tmp_path / "frontend.db"), clock)

@@ -11,7 +11,7 @@ import socket
 import httpx
 import pytest
 from fake_telegram import FakeTelegram
-from web_scripted_rasa import Script, make_actions_app, make_rasa_app
+from scripted_rasa import free_port, scripted_servers, web_script
 
 from bot.channels.frontend import FrontendError, Started, serve_frontend
 from bot.config import PROJECT_ROOT, Settings
@@ -19,33 +19,15 @@ from bot.config import PROJECT_ROOT, Settings
 CHAT = "c" * 32
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def _serve(app):
-    from aiohttp import web
-
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, runner.addresses[0][1]
-
-
 @pytest.fixture
 async def servers():
-    rasa, rasa_port = await _serve(make_rasa_app(Script()))
-    actions, actions_port = await _serve(make_actions_app())
-    yield rasa_port, actions_port
-    await rasa.cleanup()
-    await actions.cleanup()
+    async with scripted_servers(web_script) as (rasa, actions_port):
+        yield rasa.port, actions_port
 
 
 def _settings(tmp_path, rasa_port, actions_port, **extra) -> Settings:
     return Settings(home=tmp_path, frontend_db=tmp_path / "fe.db", rasa_port=rasa_port, actions_port=actions_port,
-                    office_file=PROJECT_ROOT / "data" / "office.yml", web_port=_free_port(), **extra)
+                    office_file=PROJECT_ROOT / "data" / "office.yml", web_port=free_port(), **extra)
 
 
 async def _start(settings):

@@ -26,19 +26,6 @@ from bot.storage import connect
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-@pytest.fixture
-def clock():
-    return Clock(datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc))  # Monday 09:00 in Vietnam
-
-
 @pytest.fixture
 def store(tmp_path, clock):
     return CaseStore(connect(tmp_path / "frontend.db"), clock)

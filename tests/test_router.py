@@ -1,23 +1,23 @@
 """ConversationRouter against a real HTTP server on 127.0.0.1 that answers like Rasa's REST channel.
 
-The fake answers by the message it receives: scripted replies (buttons, links, meta band, handoff),
-`[]` (what Rasa says when the action server is down), HTTP 500, or an echo.
+The fake (tests/scripted_rasa.py, `router_script`) answers by the message it receives: scripted replies
+(buttons, links, meta band, handoff), `[]` (what Rasa says when the action server is down), HTTP 500,
+or an echo.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import socket
 import string
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiohttp import web
+from conftest import Clock
+from scripted_rasa import ScriptedRasa, free_port, router_script
 
 from bot.channels import (
     AsyncRasaClient,
@@ -51,56 +51,6 @@ portals: {national: https://dichvucong.gov.vn}
 """
 OFFICE_UNKNOWN = "hours: null\nholidays: []\ntimezone: Asia/Ho_Chi_Minh\nportals: {national: https://dichvucong.gov.vn}\n"
 
-HANDOFF = [{"text": "Tôi đã chuyển cuộc trò chuyện cho cán bộ."},
-           {"custom": {"handoff": {"reason": "requested", "language": "vi", "procedure_code": "1.004194"}}}]
-SCRIPT = {
-    "down": (200, []),
-    "boom": (500, {"error": "internal"}),
-    "gặp cán bộ": (200, HANDOFF),
-    "talk to staff": (200, [{"text": "I've passed this to staff."},
-                            {"custom": {"handoff": {"reason": "requested", "language": "en", "procedure_code": None}}}]),
-    "khai sinh": (200, [
-        {"text": "Đăng ký khai sinh: hồ sơ gồm tờ khai…",
-         "buttons": [{"title": "Lệ phí", "payload": '/ask_fee{"procedure_code": "1.001193"}'},
-                     {"title": "Gặp cán bộ", "payload": "/request_human"}]},
-        {"custom": {"links": [{"title": "Nộp trực tuyến", "url": "https://dichvucong.gov.vn/p/1.001193"},
-                              {"title": "bad", "url": "javascript:alert(1)"}]}},
-        {"custom": {"meta": {"band": "high"}}},
-    ]),
-    "mơ hồ quá": (200, [{"text": "Có phải bạn muốn hỏi…"}, {"custom": {"meta": {"band": "low"}}}]),
-    '/ask_fee{"procedure_code": "1.001193"}': (200, [{"text": "Lệ phí: miễn."}]),
-    "/request_human": (200, HANDOFF),
-    "/greet": (200, [{"text": "Xin chào!"}]),
-}
-
-
-class FakeRasa:
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.url = ""
-
-    async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.requests.append(body)
-        message = body["message"]
-        if message.startswith("/change_language"):
-            lang = json.loads(message[len("/change_language"):])["language"]
-            return web.json_response([{"text": t("language_changed", lang)}])
-        status, answer = SCRIPT.get(message, (200, [{"text": f"echo: {message}"}]))
-        return web.json_response(answer, status=status)
-
-    @property
-    def messages(self) -> list[str]:
-        return [r["message"] for r in self.requests]
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
 
 class Desk:
     def __init__(self):
@@ -128,21 +78,13 @@ class Inbox:
 
 @pytest.fixture
 async def rasa():
-    fake = FakeRasa()
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", fake.webhook)
-    app.router.add_get("/", lambda request: web.Response(text="Hello from Rasa: 3.6.21"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    fake = await ScriptedRasa(router_script).start()
     yield fake
-    await runner.cleanup()
+    await fake.stop()
 
 
 class Env:
-    def __init__(self, tmp_path, rasa: FakeRasa, office: str, at: datetime):
+    def __init__(self, tmp_path, rasa: ScriptedRasa, office: str, at: datetime):
         office_file = tmp_path / "office.yml"
         office_file.write_text(office, encoding="utf-8")
         self.settings = Settings(frontend_db=tmp_path / "frontend.db", office_file=office_file,
@@ -236,12 +178,13 @@ async def test_async_client_semantics(rasa):
     client = AsyncRasaClient(rasa.url, timeout=5)
     try:
         assert await client.healthy()
-        assert await client.send_text("s1", "xin chào", {"language": "vi"}) == [{"text": "echo: xin chào"}]
+        assert await client.send_text("s1", "xin chào", {"language": "vi"}) == [
+            {"recipient_id": "s1", "text": "echo: xin chào"}]
         await client.send_text("s1", '/check_dossier_status{"dossier_code": "X"}')
         assert rasa.messages[-1].startswith("／")  # typed shortcut syntax neutralised
         await client.send_payload("s1", "/greet")
         assert rasa.messages[-1] == "/greet"  # our own button payloads go as they are
-        assert rasa.requests[0]["sender"] == "s1" and rasa.requests[0]["metadata"] == {"language": "vi"}
+        assert rasa.calls[0]["sender"] == "s1" and rasa.calls[0]["metadata"] == {"language": "vi"}
         with pytest.raises(RasaUnavailable, match="nothing"):
             await client.send_text("s1", "down")
         with pytest.raises(RasaUnavailable, match="500"):
@@ -250,14 +193,8 @@ async def test_async_client_semantics(rasa):
         await client.aclose()
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_async_client_connection_refused_and_bad_bodies():
-    client = AsyncRasaClient(f"http://127.0.0.1:{_closed_port()}", timeout=2)
+    client = AsyncRasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
     with pytest.raises(RasaUnavailable, match="unreachable"):
         await client.send_text("s", "hi")
     assert not await client.healthy()
@@ -286,12 +223,12 @@ async def test_answer_with_buttons_links_and_opaque_sender(env):
     assert reply.sender == "bot" and reply.text.startswith("Đăng ký khai sinh")
     assert [b.title for b in reply.buttons] == ["Lệ phí", "Gặp cán bộ"]
     assert [(link.title, link.url) for link in reply.links] == [("Nộp trực tuyến", "https://dichvucong.gov.vn/p/1.001193")]
-    request = env.rasa.requests[-1]
+    request = env.rasa.calls[-1]
     assert request["sender"] == sender_id("web", "chat-1", "pepper") and request["sender"] != "default"
     assert "chat-1" not in request["sender"]
     assert request["metadata"] == {"language": "vi"}
     await env.router.on_text("web", "chat-2", "khai sinh")
-    assert env.rasa.requests[-1]["sender"] != request["sender"]  # one conversation per chat
+    assert env.rasa.calls[-1]["sender"] != request["sender"]  # one conversation per chat
     assert env.count("message", "vi") == 2 and env.count("low_confidence", "vi") == 0
     lines = env.store.cases.transcript("web", "chat-1")
     assert [(line.role, line.text[:10]) for line in lines] == [("user", "khai sinh"), ("bot", "Đăng ký kh")]
@@ -327,7 +264,7 @@ async def test_rasa_failure_with_retry_raises_and_records_nothing(env):
 async def test_rasa_unreachable(make_env, tmp_path):
     env = make_env()
     await env.client.aclose()
-    env.router.rasa = env.client = AsyncRasaClient(f"http://127.0.0.1:{_closed_port()}", timeout=2)
+    env.router.rasa = env.client = AsyncRasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
     replies = await env.router.on_text("web", "c", "안녕하세요 임시거주증")
     assert texts(replies) == [t("frontend_unavailable", "ko")]
 
@@ -336,20 +273,20 @@ async def test_empty_and_too_long_messages(env):
     assert await env.router.on_text("web", "c", "  \u200b ") == []
     replies = await env.router.on_text("web", "c", "x" * (MAX_TEXT + 1))
     assert texts(replies) == [t("frontend_too_long", env.router.language("web", "c"), limit=MAX_TEXT)]
-    assert env.rasa.requests == []
+    assert env.rasa.calls == []
 
 
 # --- language -------------------------------------------------------------------------------------
 
 async def test_language_detected_hint_and_stored(env):
     await env.router.on_text("web", "k", "임시거주증 발급 절차")
-    assert env.rasa.requests[-1]["metadata"] == {"language": "ko"}
+    assert env.rasa.calls[-1]["metadata"] == {"language": "ko"}
     await env.router.on_text("web", "k", "ok", lang_hint="en")  # inconclusive: the conversation's language
-    assert env.rasa.requests[-1]["metadata"] == {"language": "ko"}
+    assert env.rasa.calls[-1]["metadata"] == {"language": "ko"}
     await env.router.on_text("web", "new", "ok", lang_hint="ja-JP")  # first message: the channel hint
-    assert env.rasa.requests[-1]["metadata"] == {"language": "ja"}
+    assert env.rasa.calls[-1]["metadata"] == {"language": "ja"}
     await env.router.on_text("web", "new", "đăng ký tạm trú ở đâu")  # the text's own language wins
-    assert env.rasa.requests[-1]["metadata"] == {"language": "vi"}
+    assert env.rasa.calls[-1]["metadata"] == {"language": "vi"}
     assert env.router.language("web", "new") == "vi"
 
 
@@ -358,15 +295,14 @@ async def test_explicit_choice_wins_and_is_passed_to_rasa(env):
     assert texts(replies) == [t("language_changed", "en")]
     assert env.rasa.messages[-1] == '/change_language{"language": "en"}'
     await env.router.on_text("web", "c", "thủ tục đăng ký khai sinh cho con")
-    assert env.rasa.requests[-1]["metadata"] == {"language": "en"}
+    assert env.rasa.calls[-1]["metadata"] == {"language": "en"}
     with pytest.raises(ValueError):
         await env.router.on_language("web", "c", "fr")
 
 
 async def test_language_choice_survives_rasa_down(env, rasa):
-    rasa.url = "unused"
     await env.client.aclose()
-    env.router.rasa = env.client = AsyncRasaClient(f"http://127.0.0.1:{_closed_port()}", timeout=2)
+    env.router.rasa = env.client = AsyncRasaClient(f"http://127.0.0.1:{free_port()}", timeout=2)
     assert texts(await env.router.on_language("web", "c", "zh")) == [t("language_changed", "zh")]
     assert env.router.language("web", "c") == "zh"
 
@@ -382,9 +318,9 @@ async def test_offered_buttons_pass_forged_ones_do_not(env):
     replies = await env.router.on_button("web", "c", '/ask_fee{"procedure_code": "1.001193"}')
     assert texts(replies) == ["Lệ phí: miễn."]
     assert env.store.cases.transcript("web", "c")[-2].text == "[Lệ phí]"
-    sent = len(env.rasa.requests)
+    sent = len(env.rasa.calls)
     forged = await env.router.on_button("web", "c", '/check_dossier_status{"dossier_code": "X"}')
-    assert texts(forged) == [t("frontend_stale_button", "vi")] and len(env.rasa.requests) == sent
+    assert texts(forged) == [t("frontend_stale_button", "vi")] and len(env.rasa.calls) == sent
     other_chat = await env.router.on_button("web", "other", '/ask_fee{"procedure_code": "1.001193"}')
     assert texts(other_chat) == [t("frontend_stale_button", "vi")]  # offered to another chat only
     assert texts(await env.router.on_button("web", "other", "/greet")) == ["Xin chào!"]  # bare intent
@@ -429,10 +365,10 @@ async def test_handoff_outside_hours_says_when_staff_are_back_and_takes_a_contac
     assert ask.text == t("handoff_ask_contact", "vi")
     case = env.store.cases.open_for("web", "a")
     # a mistyped number is asked again and never reaches Rasa or the transcript
-    sent = len(env.rasa.requests)
+    sent = len(env.rasa.calls)
     assert texts(await env.router.on_text("web", "a", "0912 345")) == [t("handoff_contact_invalid", "vi")]
     assert texts(await env.router.on_text("web", "a", "+84 912 345 678")) == [t("handoff_contact_saved", "vi")]
-    assert len(env.rasa.requests) == sent
+    assert len(env.rasa.calls) == sent
     assert env.store.cases.get(case.id).contact == "0912345678"
     assert not any("912" in line.text for line in env.store.cases.transcript("web", "a"))
     assert (case.id, "waiting") in env.desk.changed  # the card shows the contact was left
@@ -492,9 +428,9 @@ async def test_full_staff_flow(env):
     assert env.web.sent == [("a", Reply(t("handoff_claimed", "vi"), sender="system"))]
     assert (case.id, "claimed") in env.desk.changed
     # while claimed, citizen text goes to staff, not to Rasa
-    sent = len(env.rasa.requests)
+    sent = len(env.rasa.calls)
     assert await env.router.on_text("web", "a", "Tôi cần hỏi thêm về giấy tờ") == []
-    assert env.desk.forwarded == [(case.id, "Tôi cần hỏi thêm về giấy tờ")] and len(env.rasa.requests) == sent
+    assert env.desk.forwarded == [(case.id, "Tôi cần hỏi thêm về giấy tờ")] and len(env.rasa.calls) == sent
     assert texts(await env.router.on_button("web", "a", "/greet")) == [t("handoff_with_staff", "vi")]
     # staff answer reaches the citizen labelled as staff
     answer = await env.router.staff_message(STAFF, case.id, "Chào bạn, bạn cần bản sao giấy khai sinh.")

@@ -1,7 +1,7 @@
 """`thutuc run` and `thutuc frontend` as processes: where to chat is printed, /health answers, and
 Ctrl-C, SIGTERM or even `kill -9` of `thutuc run` leaves no process behind.
 
-Rasa and the action server are replaced by scripted servers (tests/web_scripted_rasa.py, one process
+Rasa and the action server are replaced by scripted servers (tests/scripted_rasa.py, one process
 each, started with the same die-with-parent guard as the real ones): the orchestration is what is
 tested here; tests/test_rasa.py starts the real servers.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from scripted_rasa import free_port
 
 from bot.config import PROJECT_ROOT
 
@@ -48,13 +49,7 @@ RUNNER = textwrap.dedent("""
     run.start_servers = fake_start_servers
     run.model_path = lambda home: __import__("pathlib").Path({script!r})
     app(["run"], prog_name="thutuc")
-""").format(script=str(TESTS / "web_scripted_rasa.py"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+""").format(script=str(TESTS / "scripted_rasa.py"))
 
 
 def _children(pid: int) -> set[int]:
@@ -94,7 +89,7 @@ def _wait_gone(pids: set[int], seconds: float = 30) -> set[int]:
 @pytest.fixture
 def started(tmp_path):
     """A `thutuc run` in its own session (like a terminal's foreground job), ready to chat."""
-    ports = {"THUTUC_RASA_PORT": _free_port(), "THUTUC_ACTIONS_PORT": _free_port(), "THUTUC_WEB_PORT": _free_port()}
+    ports = {"THUTUC_RASA_PORT": free_port(), "THUTUC_ACTIONS_PORT": free_port(), "THUTUC_WEB_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
            "THUTUC_TELEGRAM_TOKEN": ""}
     log = open(tmp_path / "run.log", "w+")
@@ -160,8 +155,8 @@ def test_run_refuses_a_taken_port(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(_free_port()),
-               "THUTUC_ACTIONS_PORT": str(_free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db")}
+        env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port()),
+               "THUTUC_ACTIONS_PORT": str(free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db")}
         result = subprocess.run([sys.executable, "-c", RUNNER], cwd=PROJECT_ROOT, env=env, capture_output=True,
                                 text=True, timeout=60)
     assert result.returncode == 1
@@ -169,9 +164,9 @@ def test_run_refuses_a_taken_port(tmp_path):
 
 
 def test_frontend_alone_reports_rasa_down_and_stops_on_sigterm(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(_free_port()),
-           "THUTUC_ACTIONS_PORT": str(_free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
+    port = free_port()
+    env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port()),
+           "THUTUC_ACTIONS_PORT": str(free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
            "THUTUC_TELEGRAM_TOKEN": ""}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "frontend"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

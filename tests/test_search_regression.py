@@ -7,6 +7,8 @@ The independent held-out set (bench/) is measured by `make bench`, never asserte
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import CRAWL, CURATED_DIR, requires_shared
 
@@ -30,6 +32,12 @@ def full_service(tmp_path_factory):
                  var_dir=tmp / "var")
     import_crawl(CRAWL, s.catalogue_db, load_dir(CURATED_DIR))
     embedder = make_embedder(s)
+    # Start from the project's embedding cache when `make prepare` built one: vectors are keyed by text
+    # and embedder, so the result is the same; only the minutes of re-embedding 10k passages are saved.
+    cache = PROJECT_ROOT / "models" / "search" / "embeddings.sqlite"
+    if cache.exists():
+        s.index_dir.mkdir(parents=True)
+        shutil.copy(cache, s.index_dir / "embeddings.sqlite")
     build_index(Catalogue.load(s), embedder, s.index_dir, glossary=load_glossary(s))
     return SearchService(s, embedder=embedder)
 

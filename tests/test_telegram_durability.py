@@ -15,8 +15,8 @@ from collections import Counter
 
 import aiohttp
 from fake_telegram import FakeTelegram
-from scripted_rasa import ScriptedRasa
-from telegram_harness import free_port, telegram_stack
+from scripted_rasa import ScriptedRasa, free_port
+from telegram_harness import telegram_stack
 
 from bot.config import PROJECT_ROOT
 

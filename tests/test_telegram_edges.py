@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 from fake_telegram import FakeTelegram
-from scripted_rasa import ScriptedRasa
+from scripted_rasa import ScriptedRasa, free_port
 from telegram.error import InvalidToken
-from telegram_harness import STAFF_CHAT, STAFF_ID, free_port, telegram_settings, telegram_stack
+from telegram_harness import STAFF_CHAT, STAFF_ID, telegram_settings, telegram_stack
 
 from bot.channels.rasa_client import AsyncRasaClient
 from bot.channels.router import ConversationRouter

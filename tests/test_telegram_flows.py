@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+from conftest import Clock
 from fake_telegram import FakeTelegram, utf16_len
 from scripted_rasa import KOREAN_ANSWER, LONG_ANSWER, PORTAL_LINK
 from telegram_harness import (
@@ -16,7 +17,6 @@ from telegram_harness import (
     STAFF_ID,
     SUNDAY_NIGHT,
     WEEKDAY_MORNINGS,
-    fixed_clock,
     telegram_stack,
 )
 
@@ -199,7 +199,7 @@ async def test_non_staff_cannot_claim_reply_or_close(tmp_path):
 
 
 async def test_outside_hours_contact_is_captured(tmp_path):
-    async with telegram_stack(tmp_path, hours=WEEKDAY_MORNINGS, clock=fixed_clock(SUNDAY_NIGHT)) as s:
+    async with telegram_stack(tmp_path, hours=WEEKDAY_MORNINGS, clock=Clock(SUNDAY_NIGHT)) as s:
         s.fake.text(CITIZEN, "I need to talk to staff", lang="en")
         msgs = await s.fake.wait_sent(CITIZEN, 3)
         assert "Mon" in msgs[1].plain and "7:00" in msgs[1].plain   # when staff are back
@@ -225,13 +225,13 @@ async def test_rasa_answering_nothing_then_recovering_is_retried(tmp_path):
 
 async def test_rasa_down_keeps_the_update_and_the_chat_order(tmp_path):
     async with telegram_stack(tmp_path) as s:
-        s.rasa.down = True
+        s.rasa.mode = "error"
         s.fake.text(CITIZEN, "câu một")
         s.fake.text(CITIZEN, "câu hai")
         await s.fake.wait_sent(CITIZEN, 1)
         await asyncio.sleep(0.6)
         assert s.store.db.execute("SELECT COUNT(*) FROM tg_inbox WHERE status = 'new'").fetchone()[0] == 2
-        s.rasa.down = False
+        s.rasa.mode = "ok"
         msgs = await s.fake.wait_sent(CITIZEN, 3)
         assert [m.plain for m in msgs[1:]] == ["echo: câu một", "echo: câu hai"]
 

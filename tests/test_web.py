@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from web_scripted_rasa import PORTAL, SUBMIT, Script, make_actions_app, make_rasa_app
+from scripted_rasa import PORTAL, SUBMIT, scripted_servers, web_script
 
 from bot.channels.rasa_client import AsyncRasaClient, sender_id
 from bot.channels.router import ConversationRouter
@@ -27,20 +27,10 @@ CHAT = "0123456789abcdef0123456789abcdef"
 STAFF = 4242
 
 
-async def _server(app) -> TestServer:
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    return server
-
-
 @pytest.fixture
 async def rasa():
-    script = Script()
-    server = await _server(make_rasa_app(script))
-    actions = await _server(make_actions_app())
-    yield script, server.port, actions.port
-    await server.close()
-    await actions.close()
+    async with scripted_servers(web_script) as (script, actions_port):
+        yield script, script.port, actions_port
 
 
 @pytest.fixture
@@ -124,7 +114,7 @@ async def test_question_gets_the_card_with_buttons_and_a_counted_link(web):
     (link,) = card["links"]
     assert link["title"] == t("link_procedure_page", "vi") and link["href"].startswith("/go/")
     # Rasa got our opaque sender id, never the browser's chat id.
-    assert script.received[-1]["sender"] == sender_id("web", CHAT) and CHAT not in str(script.received[-1])
+    assert script.calls[-1]["sender"] == sender_id("web", CHAT) and CHAT not in str(script.calls[-1])
 
     r = await client.get(link["href"], allow_redirects=False)
     assert r.status == 302 and r.headers["Location"] == PORTAL
@@ -139,7 +129,7 @@ async def test_button_press_sends_the_offered_payload(web):
     r = await post(client, "/api/button", {"chat": CHAT, "payload": "/ask_online_submission"})
     data = await r.json()
     assert r.status == 200 and data["handled"]
-    assert script.received[-1]["message"] == "/ask_online_submission"
+    assert script.calls[-1]["message"] == "/ask_online_submission"
     (link,) = data["replies"][-1]["links"]
     assert link["title"] == t("link_submit_online", "vi")
     r = await client.get(link["href"], allow_redirects=False)
@@ -152,20 +142,20 @@ async def test_forged_payload_never_reaches_rasa(web):
     r = await post(client, "/api/button", {"chat": CHAT, "payload": forged})
     data = await r.json()
     assert r.status == 200 and data["replies"][0]["text"] == t("frontend_stale_button", "vi")
-    assert all(m["message"] != forged for m in script.received)
+    assert all(m["message"] != forged for m in script.calls)
 
 
 async def test_typed_shortcut_syntax_is_neutralised(web):
     client, script, *_ = web
     await post(client, "/api/message", {"chat": CHAT, "text": '/check_dossier_status{"dossier_code":"X"}'})
-    assert not script.received[-1]["message"].startswith("/")
+    assert not script.calls[-1]["message"].startswith("/")
 
 
 async def test_invisible_characters_are_dropped_and_text_normalised(web):
     client, script, *_ = web
     decomposed = "đăng ky\u0301 ta\u0323m tru\u0301"  # NFD, as some keyboards send it
     await post(client, "/api/message", {"chat": CHAT, "text": "\u200b" + decomposed + "\u202e\U000e0041"})
-    assert script.received[-1]["message"] == "đăng ký tạm trú"
+    assert script.calls[-1]["message"] == "đăng ký tạm trú"
 
 
 async def test_language_choice(web):
@@ -173,7 +163,7 @@ async def test_language_choice(web):
     r = await post(client, "/api/language", {"chat": CHAT, "lang": "ko"})
     assert r.status == 200 and (await r.json())["replies"]
     assert store.chats.get("web", CHAT).lang_choice == "ko"
-    assert script.received[-1]["message"] == '/change_language{"language": "ko"}'
+    assert script.calls[-1]["message"] == '/change_language{"language": "ko"}'
 
 
 # --- Rasa failing: polite answer, nothing lost ----------------------------------------------------
@@ -235,7 +225,7 @@ async def test_bad_text(web, text, key):
     data = await r.json()
     assert data["error"] == "text"
     assert data["message"] == t(key, "vi", max=2000) if "{max}" in WEB_MESSAGES[key]["vi"] else t(key, "vi")
-    assert script.received == []
+    assert script.calls == []
 
 
 async def test_bad_language_and_payload(web):
@@ -316,9 +306,9 @@ async def test_staff_reply_reaches_the_page_through_poll(web):
     last = data["last"]
 
     # While claimed, the citizen's messages go to staff, not to Rasa.
-    before = len(script.received)
+    before = len(script.calls)
     data = await (await post(client, "/api/message", {"chat": CHAT, "text": "Cảm ơn anh"})).json()
-    assert data == {"replies": [], "handled": True} and len(script.received) == before
+    assert data == {"replies": [], "handled": True} and len(script.calls) == before
 
     assert (await router.staff_close(STAFF, case.id)).ok
     data = await (await client.get("/api/poll", params={"chat": CHAT, "after": str(last)})).json()
@@ -377,6 +367,6 @@ async def test_one_chat_is_handled_in_order(web):
     texts = [f"câu hỏi số {i}" for i in range(5)]
     results = await asyncio.gather(*(post(client, "/api/message", {"chat": CHAT, "text": x}) for x in texts))
     assert all(r.status == 200 for r in results)
-    assert sorted(m["message"] for m in script.received) == texts
+    assert sorted(m["message"] for m in script.calls) == texts
     assert script.max_inflight == 1  # one after the other, never overlapping
     assert client.app[web_app.K_LOCKS] == {}  # nothing kept once the chat is idle

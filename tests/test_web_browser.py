@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from web_scripted_rasa import SUBMIT, Script, make_actions_app, make_rasa_app
+from scripted_rasa import SUBMIT, ScriptedRasa, free_port, make_actions_app, serve, web_script
 
 from bot.channels.rasa_client import AsyncRasaClient
 from bot.channels.router import ConversationRouter
@@ -45,7 +44,7 @@ class Stack:
 
     def __init__(self, tmp: Path, ports: tuple[int, int] | None = None):
         """`ports`: (rasa, actions) of real servers already running; None = scripted ones."""
-        self.script = Script()
+        self.rasa = ScriptedRasa(web_script)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -56,15 +55,13 @@ class Stack:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     async def _serve(self, app: web.Application) -> int:
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runner = await serve(app, shutdown_timeout=1)
         self.runners.append(runner)
         return runner.addresses[0][1]
 
     async def _start(self, tmp: Path, ports: tuple[int, int] | None) -> str:
         if ports is None:
-            ports = (await self._serve(make_rasa_app(self.script)), await self._serve(make_actions_app()))
+            ports = (await self._serve(self.rasa.app()), await self._serve(make_actions_app()))
         rasa_port, actions_port = ports
         settings = Settings(home=tmp, frontend_db=tmp / "frontend.db", rasa_port=rasa_port,
                             actions_port=actions_port, office_file=PROJECT_ROOT / "data" / "office.yml",
@@ -131,7 +128,7 @@ def test_vietnamese_question_answer_link_and_button(stack, browser):
     card.get_by_role("button", name=t("button_online", "vi")).click()
     submit = page.get_by_role("link", name=t("link_submit_online", "vi"))
     expect(submit).to_be_visible()
-    assert stack.script.received[-1]["message"] == "/ask_online_submission"
+    assert stack.rasa.calls[-1]["message"] == "/ask_online_submission"
 
     # Clicking it goes through /go/<id> (counted) and is redirected to the portal, in a new tab (which
     # cannot load here: no name resolves).
@@ -177,18 +174,18 @@ def test_language_picker_staff_label_and_rasa_down(stack, browser):
     expect(page.locator(".msg.system, .msg.bot").last).to_have_text(re.compile(re.escape(t("language_changed", "ko"))))
 
     # Rasa answers [] (action server down): polite notice, the message kept and sent again.
-    stack.script.mode = "empty"
+    stack.rasa.mode = "empty"
     page.fill("#text", "임시거주증 발급")
     page.keyboard.press("Enter")
     expect(page.get_by_text(t("frontend_unavailable_retry", "ko"))).to_be_visible()
     failed = page.locator(".msg.user.failed")
     expect(failed).to_have_count(1)
     expect(failed.get_by_role("button", name=t("web_retry", "ko"))).to_be_visible()
-    stack.script.mode = "ok"
+    stack.rasa.mode = "ok"
     failed.get_by_role("button", name=t("web_retry", "ko")).click()
     expect(page.locator(".msg.user.failed")).to_have_count(0)
     expect(page.locator(".msg.bot").last).to_contain_text("1.004194")
-    handled = [m["message"] for m in stack.script.received if m["message"] == "임시거주증 발급"]
+    handled = [m["message"] for m in stack.rasa.calls if m["message"] == "임시거주증 발급"]
     assert len(handled) >= 2  # the failed attempt and the retry
     # The notice was shown once, not once per attempt.
     expect(page.get_by_text(t("frontend_unavailable_retry", "ko"))).to_have_count(1)
@@ -212,19 +209,13 @@ def test_language_picker_staff_label_and_rasa_down(stack, browser):
 
 # --- against the real assistant (optional) --------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(os.environ.get("THUTUC_RASA_E2E") != "1", reason="real Rasa only with THUTUC_RASA_E2E=1 (make test)")
 def test_real_assistant_answers_in_the_browser(tmp_path, browser):
     from bot.cli.run import model_path, start_servers, stop_servers
 
     if not model_path(PROJECT_ROOT).exists() or not (PROJECT_ROOT / "models" / "search" / "manifest.json").exists():
         pytest.skip("no trained Rasa model or search index (tests/test_rasa.py trains it under make test)")
-    rasa_port, actions_port = _free_port(), _free_port()
+    rasa_port, actions_port = free_port(), free_port()
     procs = start_servers(PROJECT_ROOT, rasa_port, actions_port)
     stack = None
     try:

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Protocol
+from typing import Awaitable, Callable, Protocol
 
 import yaml
 
@@ -228,15 +228,7 @@ class ConversationRouter:
                     return [self._system("handoff_contact_invalid", lang)]
             # Something else: the citizen moved on; the case stays queued and the bot answers.
             chats.set_awaiting_contact(channel, chat, None)
-        try:
-            messages = await self.rasa.send_text(self._sender(channel, chat), text, {"language": lang})
-        except RasaUnavailable as e:
-            log.warning("Rasa unavailable for a %s message: %s", channel, e)
-            replies = self._unavailable(lang, retry)
-            self._user_message(channel, chat, lang, text)
-            return replies
-        self._user_message(channel, chat, lang, text)
-        return await self._answer(channel, chat, lang, messages)
+        return await self._ask_rasa(channel, chat, lang, self.rasa.send_text, text, text, "message", retry)
 
     async def on_button(self, channel: str, chat: str, payload: str, *, retry: bool = False) -> list[Reply]:
         """A press on one of our buttons (its payload). Accepted if the chat was offered that button or
@@ -253,10 +245,17 @@ class ConversationRouter:
         if self.store.chats.get(channel, chat).awaiting_contact:
             self.store.chats.set_awaiting_contact(channel, chat, None)
         line = f"[{button.title}]" if button else f"[{payload}]"
+        return await self._ask_rasa(channel, chat, lang, self.rasa.send_payload, payload, line, "button", retry)
+
+    async def _ask_rasa(self, channel: str, chat: str, lang: str, send: Callable[..., Awaitable[list[dict]]],
+                        message: str, line: str, what: str, retry: bool) -> list[Reply]:
+        """Sends `message` to Rasa with `send` and answers; the user's `line` is counted and kept in the
+        transcript either way. When Rasa is unavailable: the polite notice, or with `retry` RetryLater
+        before anything is recorded."""
         try:
-            messages = await self.rasa.send_payload(self._sender(channel, chat), payload, {"language": lang})
+            messages = await send(self._sender(channel, chat), message, {"language": lang})
         except RasaUnavailable as e:
-            log.warning("Rasa unavailable for a %s button: %s", channel, e)
+            log.warning("Rasa unavailable for a %s %s: %s", channel, what, e)
             replies = self._unavailable(lang, retry)
             self._user_message(channel, chat, lang, line)
             return replies
