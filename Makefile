@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
-.PHONY: install install-st browser run prepare train test test-rasa bench bench-rest bench-nlu lint clean
+.PHONY: install install-st browser run prepare train test test-rasa bench bench-rest bench-nlu bench-frontend lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (Rasa 3.6)"'
@@ -70,6 +70,12 @@ bench: prepare
 # The whole assistant through Rasa's REST channel: cold start, one sender, 20 concurrent senders, RSS.
 bench-rest: prepare train
 	$(BIN)/python bench/rest_bench.py
+
+# Front-end overhead per message without Rasa's own time: the router alone, then the Telegram front end
+# as its own process against the fake Bot API (polling).
+bench-frontend: install
+	$(BIN)/python bench/router_bench.py
+	$(BIN)/python bench/telegram_bench.py
 
 # Intent and entity figures per language on bench/nlu_holdout/ (never trained on): trains an NLU-only
 # model from data/nlu in a temporary directory (MODEL=path.tar.gz evaluates an existing model instead).
