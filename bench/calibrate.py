@@ -23,7 +23,7 @@ def main() -> None:
     service = SearchService(Settings.from_env())
     X, y, conf = [], [], []
     for case in read_eval_file(path):
-        ranked = service.rank(case.query)
+        ranked = service.rank(case.query, case.lang)
         top, second = ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
         X.append([top, top - second])
         y.append(ranked[0][0] in case.expected)

@@ -37,6 +37,24 @@ def test_expand_finds_vietnamese_terms_in_every_language(glossary):
     assert glossary.expand("strict permits") == []  # English matches whole words only
 
 
+def test_longest_match_wins_and_latin_terms_inside_cjk(tmp_path):
+    path = tmp_path / "glossary.yml"
+    path.write_text(SAMPLE + """
+- vi: [tạm thời]
+  en: [temporary]
+  ko: [임시]
+- vi: [cư trú]
+  ko: [거주]
+""", encoding="utf-8")
+    g = Glossary.load(path)
+    # "임시" and "거주" lie inside "임시거주증": only the compound's terms are added.
+    assert g.expand("임시거주증을 발급받고 싶어요") == ["thẻ tạm trú"]
+    assert g.expand("임시 숙소에 거주") == ["tạm thời", "cư trú"]
+    assert g.expand("temporary residence card") == ["thẻ tạm trú"]
+    assert g.expand("TRCの更新") == ["thẻ tạm trú"]  # ASCII word edges, not \b
+    assert g.expand("ctrc") == []
+
+
 def test_foreign_terms_of_a_vietnamese_name(glossary):
     terms = glossary.foreign_terms("Cấp giấy phép xây dựng nhà ở riêng lẻ")
     assert "building permit" in terms and "建筑许可" in terms and "건축허가" in terms

@@ -14,7 +14,7 @@ from bot.catalogue import Catalogue
 from bot.cli import app
 from bot.i18n import detect_language
 from bot.search import IndexMissing, IndexStale, SearchService, build_index, make_embedder
-from bot.search.text import tokenize
+from bot.search.text import korean_stem, tokenize
 
 
 def test_tokenize_vietnamese_with_and_without_diacritics_meet():
@@ -26,6 +26,14 @@ def test_tokenize_cjk_and_korean():
     assert {"ビザ", "免除"} <= set(tokenize("ビザ免除証を申請したい"))
     assert {"临时", "居住"} <= set(tokenize("临时居住卡"))
     assert {"거주", "거주증을"} <= set(tokenize("임시 거주증을 받고 싶어요"))
+
+
+def test_tokenize_korean_strips_particles_and_endings():
+    toks = tokenize("임시거주증을 발급받고 싶어요")
+    assert {"임시거주증", "발급"} <= set(toks) and "싶어요" not in toks
+    assert "증을" not in toks  # bigrams come from the stem
+    assert korean_stem("오토바이를") == "오토바이"  # one particle at most
+    assert korean_stem("연장하려면") == "연장" and korean_stem("여권") == "여권"
 
 
 def test_tokenize_english_plural_and_stopwords():

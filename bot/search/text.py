@@ -3,7 +3,8 @@
 - Vietnamese: syllables with and without diacritics, plus syllable bigrams ("tạm trú" as one unit),
   so "dang ky tam tru" and "đăng ký tạm trú" meet.
 - Chinese / Japanese: no spaces, so CJK and kana runs become character unigrams and bigrams.
-- Korean: words plus character bigrams inside each word (particles stick to nouns: "거주증을").
+- Korean: words plus character bigrams inside each word; particles and verb endings stick to nouns
+  ("거주증을", "발급받고"), so each word also yields its stem with them stripped ("거주증", "발급").
 - English: lower-cased words with a light plural strip.
 """
 
@@ -22,7 +23,43 @@ STOPWORDS = frozenset(
     "want need get please about from by it me you your this that have has will would should".split()
 )
 
+# Korean: whole words that carry no procedure meaning, and endings stripped from the end of a word
+# (longest first; at most twice, so "발급받고" -> "발급", "임시거주증을" -> "임시거주증"). The stem is an
+# extra token beside the word, so a wrongly stripped noun still meets itself.
+KO_STOPWORDS = frozenset(
+    "싶어요 싶습니다 싶은데 싶다 어떻게 어떡해요 있나요 있어요 있습니까 되나요 돼요 하나요 합니까 "
+    "인가요 뭐예요 무엇인가요 좀 제가 저는 저 내 제 어디서 어디에서 어디 언제 수 할 해야 하나 "
+    "필요한 필요해요 필요합니다 알려주세요 주세요".split()
+)
+_KO_SUFFIXES = tuple(sorted(
+    ("받으려면 받으려고 받고 받기 받을 받는 받은 받아야 받았는데 하려면 하려고 하고 하기 하는 하면 "
+     "해요 합니다 했는데 했어요 해야 할 한 했고 되려면 되나요 "
+     "에서는 에서도 으로는 으로 에서 에게 한테 까지 부터 처럼 이나 이랑 랑 "
+     "을 를 이 가 은 는 에 의 로 와 과 도 만").split(),
+    key=len, reverse=True,
+))
 
+
+def korean_stem(word: str) -> str:
+    for _ in range(2):
+        for suffix in _KO_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                word = word[:-len(suffix)]
+                break
+        else:
+            break
+        if len(suffix) == 1:  # one particle at most: "오토바이를" -> "오토바이", not "오토바"
+            break
+    return word
+
+
+def _korean_tokens(word: str) -> list[str]:
+    if word in KO_STOPWORDS:
+        return []
+    stem = korean_stem(word)
+    out = [word] if stem == word else [word, stem]
+    out += [stem[i:i + 2] for i in range(len(stem) - 1)]  # a two-syllable stem counts twice
+    return out
 
 
 def _cjk_tokens(run: str) -> list[str]:
@@ -50,9 +87,7 @@ def tokenize(text: str) -> list[str]:
     for m in _CJK_RUN.finditer(text):
         tokens += _cjk_tokens(m.group(0))
     for m in _HANGUL_RUN.finditer(text):
-        word = m.group(0)
-        tokens.append(word)
-        tokens += [word[i:i + 2] for i in range(len(word) - 1)]
+        tokens += _korean_tokens(m.group(0))
     latin = [m.group(0) for m in _LATIN_RUN.finditer(text)]
     words: list[str] = []
     for run in latin:
