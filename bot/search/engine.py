@@ -94,12 +94,19 @@ class SearchService:
         self._bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         self._vocab = self._bm25.vocab_dict
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
+        # Read once here, not per candidate per query (the prior runs for every fused candidate).
+        self._for_foreigners = frozenset(p.code for p in self.catalogue
+                                         if self.ranking.foreign_user_weight and _FOREIGN_MARK in p.name.get("vi", "").lower())
         self._log_max_pop = math.log1p(max_pop) or 1.0
 
     # -- the two retrievers -------------------------------------------------------------------
-    def _dense_ranks(self, query: str) -> list[tuple[str, float]]:
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The message's own vector: the one the NLU featurizer shared, else embedded here."""
         shared = self.shared_vectors.get(query, self.embedder.dim) if self.shared_vectors else None
-        q = (shared if shared is not None else self.embedder.embed_query(query)).astype(np.float32)[None, :]
+        return shared if shared is not None else self.embedder.embed_query(query)
+
+    def _dense_ranks(self, vector: np.ndarray) -> list[tuple[str, float]]:
+        q = np.asarray(vector, dtype=np.float32)[None, :]
         depth = min(self.ranking.dense_depth, self._dense.ntotal)
         scores, ids = self._dense.search(q, depth)
         best: dict[str, float] = {}
@@ -132,7 +139,7 @@ class SearchService:
             prior += r.local_level_weight
         if p.curated:
             prior += r.curated_weight
-        if lang and lang != "vi" and r.foreign_user_weight and _FOREIGN_MARK in p.name.get("vi", "").lower():
+        if lang and lang != "vi" and p.code in self._for_foreigners:
             prior += r.foreign_user_weight
         return prior
 
@@ -142,9 +149,10 @@ class SearchService:
         fused: dict[str, float] = {}
         vi_terms = self.glossary.expand(query)
         lexical = f"{query} {' '.join(vi_terms)}" if vi_terms else query
-        runs = [(r.dense_weight, self._dense_ranks(query)), (r.bm25_weight, self._bm25_ranks(lexical))]
-        if vi_terms:
-            runs.append((r.glossary_dense_weight, self._dense_ranks(" ".join(vi_terms))))
+        runs = [(r.dense_weight, self._dense_ranks(self._query_vector(query))),
+                (r.bm25_weight, self._bm25_ranks(lexical))]
+        if vi_terms:  # the glossary's Vietnamese terms: never parsed by NLU, so always embedded here
+            runs.append((r.glossary_dense_weight, self._dense_ranks(self.embedder.embed_query(" ".join(vi_terms)))))
         for weight, ranks in runs:
             for rank, (code, _) in enumerate(ranks, 1):
                 fused[code] = fused.get(code, 0.0) + weight / (r.rrf_k + rank)
