@@ -184,11 +184,21 @@ def port_of(runner: web.AppRunner) -> int:
     return runner.addresses[0][1]
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on now: for a server to take, or to be refused a connection."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now: for a server to take, or to be refused a connection.
+
+    Never the same port twice in one test process: the kernel may offer a just-closed port again, and
+    two servers of one test given the same port fail to start (seen once in CI)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def make_actions_app() -> web.Application:
