@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import time
@@ -57,6 +58,19 @@ def rss_mb(pid: int) -> float:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
         except FileNotFoundError:
+            pass
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (robust to other load on the box)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, IndexError):
             pass
     return total
 
@@ -137,10 +151,14 @@ def main() -> None:
         print(f"cold start (action server + rasa, both healthy): {cold:.1f} s")
         print(f"single sender: {len(times)} messages  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  max {1000 * max(times):.0f} ms")
+        cpu_before = [cpu_seconds(p.pid) for p in procs]
         times, errors, wall = asyncio.run(concurrent(url, convs, args.senders, args.seconds))
+        cpu = [(cpu_seconds(p.pid) - before) * 1000 / max(1, len(times)) for p, before in zip(procs, cpu_before)]
         print(f"{args.senders} concurrent senders for {wall:.0f} s: {len(times)} messages  "
               f"{len(times) / wall:.1f} msg/s  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  errors {errors}")
+        print(f"CPU per message: action server {cpu[0]:.1f} ms, rasa {cpu[1]:.1f} ms "
+              f"(the box's {os.cpu_count()} cores allow at most {os.cpu_count() * 1000 / sum(cpu):.0f} msg/s)")
         rss = {name: rss_mb(p.pid) for name, p in zip(("action server", "rasa"), procs)}
         print("RSS: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()) + f", total {sum(rss.values()):.0f} MB")
     finally:

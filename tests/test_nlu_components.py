@@ -29,7 +29,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import PROJECT_ROOT
-from bot.nlu.entities import RegexOnlyEntities
 from bot.nlu.featurizer import E5Featurizer, embed_queries
 from bot.nlu.tokenizer import MultilingualTokenizer
 
@@ -176,26 +175,6 @@ def test_featurizer_rejects_bad_config():
         make_featurizer(batch_size=0)
 
 
-# --- entity preference ------------------------------------------------------------------------------
-
-def test_codes_only_from_the_regex_extractor():
-    def ent(kind, start, end, extractor):
-        return {"entity": kind, "start": start, "end": end, "value": "v", "extractor": extractor}
-
-    entities = [
-        ent("dossier_code", 3, 20, "DIETClassifier"),          # duplicate of the regex one
-        ent("quantity", 25, 26, "DIETClassifier"),             # another type: kept
-        ent("dossier_code", 40, 42, "DIETClassifier"),         # DIET alone ("hồ"): dropped too
-        ent("dossier_code", 2, 20, "RegexEntityExtractor"),
-        ent("procedure_code", 60, 68, "RegexEntityExtractor"),
-    ]
-    message = Message(data={TEXT: "x" * 70, "entities": entities})
-    component = RegexOnlyEntities.create(RegexOnlyEntities.get_default_config(), None, None, None)
-    component.process([message])
-    assert message.get("entities") == [entities[1], entities[3], entities[4]]
-    assert "entities" in message.as_dict(only_output_properties=True)
-
-
 # --- a tiny real model -------------------------------------------------------------------------------
 
 MINI_NLU = """
@@ -241,7 +220,7 @@ nlu:
 MINI_DOMAIN = """
 version: "3.1"
 intents: [greet, ask_fee, check_dossier_status]
-entities: [dossier_code, procedure_code]
+entities: [dossier_code, procedure_code, quantity, channel]
 """
 
 
@@ -256,13 +235,11 @@ def tiny_model(tmp_path_factory) -> tuple[Path, float]:
     (root / "domain.yml").write_text(MINI_DOMAIN, encoding="utf-8")
     config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
     diets = [c for c in config["pipeline"] if c["name"] == "DIETClassifier"]
-    assert len(diets) == 2  # one for intents (e5), one for entities (sparse)
-    for component in diets:
-        # Eager mode skips TensorFlow's graph tracing, in training and again at load (Rasa "fits"
-        # one example to build the model): seconds instead of 16 s to train here. The intent DIET
-        # (sentence features only) is cheap enough for 50 epochs, so its answers can be checked.
-        intents_only = component.get("entity_recognition") is False
-        component.update(epochs=50 if intents_only else 5, run_eagerly=True)
+    assert len(diets) == 1 and diets[0]["entity_recognition"] is False  # intents only (e5)
+    # Eager mode skips TensorFlow's graph tracing, in training and again at load (Rasa "fits" one
+    # example to build the model): seconds instead of 16 s to train here; 50 epochs are enough for
+    # its answers to be checked.
+    diets[0].update(epochs=50, run_eagerly=True)
     config["policies"] = []  # NLU only
     (root / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     # Rasa caches training results in ./.rasa/cache (the project folder) unless told otherwise.
@@ -297,13 +274,19 @@ async def test_tiny_model_trains_and_parses(tiny_model):
     result = await agent.parse_message("Kiểm tra hồ sơ H56.14-240823-0009 giúp tôi")
     assert result["intent"]["name"] in intents | {"nlu_fallback"}
     assert {r["name"] for r in result["intent_ranking"]} >= intents
-    # One entity, from the regex (DIET learns codes too; RegexOnlyEntities drops its guesses).
+    # One entity, from the regex.
     codes = [(e["value"], e["extractor"]) for e in result["entities"] if e["entity"] == "dossier_code"]
     assert codes == [("H56.14-240823-0009", "RegexEntityExtractor")]
 
     result = await agent.parse_message("手续1.004194要多少钱")
     procedure = [(e["value"], e["extractor"]) for e in result["entities"] if e["entity"] == "procedure_code"]
     assert procedure == [("1.004194", "RegexEntityExtractor")]
+
+    # Quantity and channel from the lexicon (kept for a fee question: DIET's intent, before fallback).
+    result = await agent.parse_message("how much is the fee for 3 copies online")
+    assert [r["name"] for r in result["intent_ranking"] if r["name"] != "nlu_fallback"][0] == "ask_fee"
+    found = {(e["entity"], e["value"], e["extractor"]) for e in result["entities"]}
+    assert found == {("quantity", "3", "LexiconEntities"), ("channel", "online", "LexiconEntities")}
 
     for text, intent in [("xin chào", "greet"), ("how much is the fee", "ask_fee"), ("你好", "greet"),
                          ("查询办件进度", "check_dossier_status")]:

@@ -1,11 +1,11 @@
-"""`RegexOnlyEntities`: dossier and procedure codes come from the regexes, never from DIET.
+"""`LexiconEntities`: channel, language and quantity from word lists (bot.nlu.lexicon), not a tagger.
 
-Rasa's RegexEntityExtractor only uses a regex whose name is an entity annotated in the training data,
-so `dossier_code` and `procedure_code` must be annotated, and then DIET learns them too: a message
-with a code got the same entity twice (once per extractor), and a barely trained DIET tagged
-ordinary words ("hồ", "tôi") as dossier codes. Placed after RegexEntityExtractor, this component
-drops every entity of the configured types that another extractor produced. A code the regex does
-not match is not a code the dossier or procedure services would accept anyway.
+Placed after the intent classifier, so each entity is kept only where the dialogue uses it: a number
+only in a fee question or an answer ("88" is a Chinese goodbye, "第一个" a choice), a language name
+only in a change of language ("I'm Korean" is no request to switch), a channel only where it changes
+the answer (fee, time, place, an answer). Of several languages named, the last one is the wanted one
+("đổi từ tiếng Anh sang tiếng Việt", "英語から日本語に").
+Codes (dossier, procedure) come from Rasa's RegexEntityExtractor and data/nlu/regex.yml.
 """
 
 from __future__ import annotations
@@ -16,27 +16,45 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_TYPE, EXTRACTOR
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
+
+from .lexicon import find_entities
 
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
-class RegexOnlyEntities(GraphComponent):
-    """Keeps only the regex extractor's entities of the configured types."""
+class LexiconEntities(GraphComponent):
+    """Adds channel, language and quantity entities found by bot.nlu.lexicon."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # Entity types trusted only from `extractor`.
-            "entities": ["dossier_code", "procedure_code"],
-            "extractor": "RegexEntityExtractor",
+            # Entity type → intents for which it is kept (an empty list: every intent).
+            "intents": {
+                "quantity": ["ask_fee", "inform"],
+                "language": ["change_language"],
+                "channel": ["ask_fee", "ask_processing_time", "ask_where", "inform"],
+            },
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self._types = frozenset(config["entities"])
-        self._extractor = config["extractor"]
+        intents = config.get("intents")
+        if not isinstance(intents, dict) or not all(isinstance(v, list) for v in intents.values()):
+            raise InvalidConfigException("LexiconEntities: 'intents' maps entity types to lists of intents")
+        self._intents = {kind: frozenset(names) for kind, names in intents.items()}
 
     @classmethod
     def create(
@@ -45,18 +63,22 @@ class RegexOnlyEntities(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> RegexOnlyEntities:
+    ) -> LexiconEntities:
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            entities = message.get(ENTITIES)
-            if entities:
-                kept = self.filter(entities)
-                if len(kept) != len(entities):
-                    message.set(ENTITIES, kept, add_to_output=True)
+            found = self.extract(message.get(TEXT) or "", (message.get(INTENT) or {}).get(INTENT_NAME_KEY))
+            if found:
+                message.set(ENTITIES, [*(message.get(ENTITIES) or []), *found], add_to_output=True)
         return messages
 
-    def filter(self, entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-        return [e for e in entities
-                if e.get(ENTITY_ATTRIBUTE_TYPE) not in self._types or e.get(EXTRACTOR) == self._extractor]
+    def extract(self, text: str, intent: str | None) -> List[Dict[Text, Any]]:
+        kept = [f for f in find_entities(text)
+                if not self._intents.get(f.entity) or intent in self._intents[f.entity]]
+        languages = [f for f in kept if f.entity == "language"]
+        if len(languages) > 1:
+            kept = [f for f in kept if f.entity != "language" or f is languages[-1]]
+        return [{ENTITY_ATTRIBUTE_TYPE: f.entity, ENTITY_ATTRIBUTE_VALUE: f.value,
+                 ENTITY_ATTRIBUTE_START: f.start, ENTITY_ATTRIBUTE_END: f.end,
+                 EXTRACTOR: type(self).__name__} for f in kept]
