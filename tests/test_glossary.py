@@ -72,3 +72,41 @@ def test_project_glossary_loads():
     g = Glossary.load(PROJECT_ROOT / "data" / "glossary.yml")
     assert len(g.raw) >= 250
     assert "thẻ tạm trú" in g.expand("temporary residence card")
+
+
+def test_colloquial_vietnamese_meets_the_official_words(tmp_path):
+    path = tmp_path / "glossary.yml"
+    path.write_text("""
+- vi: [chứng nhận quyền sử dụng đất]
+  en: [land use right certificate]
+  colloquial: [sổ đỏ, bìa đỏ]
+- vi: [hư hỏng]
+  colloquial: [mờ chữ, mờ]
+""", encoding="utf-8")
+    g = Glossary.load(path)
+    assert g.expand("sổ đỏ bị mất làm sao") == ["chứng nhận quyền sử dụng đất"]
+    assert g.expand("so do bi mat lam sao") == ["chứng nhận quyền sử dụng đất"]  # typed without diacritics
+    assert g.expand("sở đó ở đâu") == []  # an accented question meets only the accented word
+    assert g.expand("giấy mờ quá") == ["hư hỏng"]
+    assert g.expand("xe mo to") == []  # one unaccented syllable is too ambiguous to expand
+    assert g.expand("bìa đỏa") == []  # whole words only
+    # Index time: an imported procedure's name brings the everyday words into its BM25 document.
+    assert "sổ đỏ" in g.foreign_terms("Cấp đổi giấy chứng nhận quyền sử dụng đất")
+
+
+def test_english_terms_meet_their_inflections(tmp_path):
+    path = tmp_path / "glossary.yml"
+    path.write_text("""
+- vi: [gia hạn]
+  en: [extend]
+- vi: [cấp lại]
+  en: [reissue]
+- vi: [thẻ căn cước]
+  en: [id card, id]
+""", encoding="utf-8")
+    g = Glossary.load(path)
+    for text in ("extend my stay", "extends", "I extended it", "extending the visa"):
+        assert g.expand(text) == ["gia hạn"], text
+    assert g.expand("reissuing a card") == ["cấp lại"]
+    assert g.expand("lost my ID cards") == ["thẻ căn cước"]
+    assert g.expand("a good idea") == [] and g.expand("extendable") == []

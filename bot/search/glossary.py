@@ -15,10 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from ..i18n.script import clean
+from ..i18n.script import clean, has_vietnamese_marks, strip_diacritics
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FOREIGN = ("en", "zh", "ko", "ja")
+# Everyday Vietnamese ("sổ đỏ", "cà vẹt", "bằng lái") for the official words of procedure names: citizens
+# rarely type the names' wording, and the national import has no aliases of its own.
+COLLOQUIAL = "colloquial"
 
 
 class GlossaryError(ValueError):
@@ -39,10 +42,31 @@ def _occurrences(term: str, text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _english_pattern(term: str) -> re.Pattern:
+    """An English term with the inflections people type on its last word ("extend" also meets "extends",
+    "extended", "extending"; "issue" meets "issuing"), between ASCII word edges, so "TRC" is still found
+    inside "TRCの更新" or "IRC변경". Short words only take a plural ("id" must not meet "idea")."""
+    head, _, last = term.rpartition(" ")
+    forms = [rf"{re.escape(last)}(?:s|es)?"]
+    if last.isalpha() and len(last) >= 4:
+        forms.append(rf"{re.escape(last)}(?:ed|d|ing)")
+        if last.endswith("e"):
+            forms.append(rf"{re.escape(last[:-1])}(?:ing|ed)")
+    prefix = re.escape(f"{head} ") if head else ""
+    return re.compile(rf"(?<![a-z0-9]){prefix}(?:{'|'.join(forms)})(?![a-z0-9])")
+
+
+def _english_anchor(term: str) -> str:
+    """The part of an English term every inflected match contains: all of it but the last word's tail."""
+    head, _, last = term.rpartition(" ")
+    stem = last[:3] if last.isalpha() and len(last) >= 4 else last
+    return f"{head} {stem}" if head else stem
+
+
 @dataclass(frozen=True)
 class Glossary:
-    # (language, pattern or squashed term, Vietnamese terms)
-    entries: tuple[tuple[str, object, tuple[str, ...]], ...] = ()
+    # (kind, pattern or squashed term, Vietnamese terms, literal every match contains)
+    entries: tuple[tuple[str, object, tuple[str, ...], str], ...] = ()
     # (Vietnamese terms, {language: foreign terms}) as written in the file
     raw: tuple[tuple[tuple[str, ...], dict], ...] = ()
     fingerprint: str = ""
@@ -64,33 +88,48 @@ class Glossary:
             if not isinstance(entry, dict) or not entry.get("vi"):
                 raise GlossaryError(f"{path}: entry {i} needs a 'vi' list")
             vi = tuple(str(t) for t in entry["vi"])
-            raw.append((vi, {lang: tuple(str(t) for t in entry.get(lang) or ()) for lang in FOREIGN}))
+            raw.append((vi, {lang: tuple(str(t) for t in entry.get(lang) or ()) for lang in (*FOREIGN, COLLOQUIAL)}))
+            for term in entry.get(COLLOQUIAL) or ():
+                term = clean(str(term)).lower()
+                if not term:
+                    continue
+                entries.append((COLLOQUIAL, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)"), vi, term))
+                plain = strip_diacritics(term)
+                # The unaccented form meets only a query typed without any diacritics, and only for
+                # words of two syllables or more ("mờ" unaccented is also the "mo" of "xe mo to").
+                if plain != term and " " in term:
+                    entries.append(("plain", re.compile(rf"(?<!\w){re.escape(plain)}(?!\w)"), vi, plain))
             for lang in FOREIGN:
                 for term in entry.get(lang) or ():
                     term = clean(str(term)).lower()
                     if not term:
                         continue
                     if lang == "en":
-                        # ASCII word edges, so "TRC" is still found inside "TRCの更新" or "IRC변경".
-                        entries.append((lang, re.compile(rf"(?<![a-z0-9]){re.escape(term)}s?(?![a-z0-9])"), vi))
+                        entries.append((lang, _english_pattern(term), vi, _english_anchor(term)))
                     else:
-                        entries.append((lang, _squash(term), vi))
+                        entries.append((lang, _squash(term), vi, _squash(term)))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return cls(tuple(entries), tuple(raw), digest)
 
     def expand(self, query: str) -> list[str]:
-        """Vietnamese terms for the foreign terms found in `query` (any foreign language).
+        """Vietnamese terms for the foreign or colloquial Vietnamese terms found in `query`.
 
         The longest match wins: a term found only inside a longer matched term ("임시" and "거주" inside
         "임시거주증", "temporary" inside "temporary residence card") adds nothing of its own, so the
         pieces of a compound do not pull the search towards other procedures."""
         text = clean(query).lower()
         squashed = _squash(text)
+        # Same length as `text` (one letter per letter), so spans of both live in one space.
+        plain = strip_diacritics(text) if not has_vietnamese_marks(text) else None
         found: list[tuple[str, list[tuple[int, int]], tuple[str, ...]]] = []
-        for lang, matcher, vi in self.entries:
-            if lang == "en":
-                spans = [m.span() for m in matcher.finditer(text)] if matcher.search(text) else []
-                space = "en"
+        for lang, matcher, vi, anchor in self.entries:
+            # The literal test first: a regex per entry on every search cost milliseconds.
+            if lang in ("en", COLLOQUIAL) or (lang == "plain" and plain is not None):
+                target = plain if lang == "plain" else text
+                spans = [m.span() for m in matcher.finditer(target)] if anchor in target else []
+                space = "text"
+            elif lang == "plain":
+                continue
             else:
                 spans = _occurrences(matcher, squashed) if matcher and matcher in squashed else []
                 space = "squashed"
@@ -107,8 +146,9 @@ class Glossary:
         return out
 
     def foreign_terms(self, vietnamese: str) -> list[str]:
-        """Foreign equivalents of the glossary terms found in a Vietnamese text (index-time expansion:
-        lets a question in English, Chinese, Korean or Japanese meet a Vietnamese-only procedure)."""
+        """Foreign and colloquial equivalents of the glossary terms found in a Vietnamese text (index-time
+        expansion: lets a question in English, Chinese, Korean, Japanese or everyday Vietnamese meet a
+        Vietnamese-only procedure)."""
         text = f" {clean(vietnamese).lower()} "
         out: list[str] = []
         for vi, foreign in self.raw:

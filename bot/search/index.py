@@ -3,6 +3,7 @@
 Files under `models/search/`:
 - `dense.faiss`   inner-product index over L2-normalised passage vectors (= cosine);
 - `passages.json` passage -> procedure code;
+- `vi_passages.json` ids of the Vietnamese passages (the only language every procedure has);
 - `bm25/`         bm25s index, one document per procedure (all languages it has);
 - `docs.json`     procedure codes in BM25 order;
 - `manifest.json` catalogue fingerprint, embedder id, library versions, counts; a mismatch means stale;
@@ -28,8 +29,9 @@ from .embedder import Embedder, EmbeddingCache
 from .glossary import Glossary
 from .text import tokenize
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 HNSW_THRESHOLD = 200_000
+BM25_B = 0.5
 
 
 class IndexMissing(RuntimeError):
@@ -40,25 +42,29 @@ class IndexStale(RuntimeError):
     """The index was built from another catalogue, embedder or library version."""
 
 
-def passages_for(p: Procedure) -> list[str]:
-    """Lean passages: names and aliases in every language we have, summaries, and for import-only
-    procedures the Vietnamese name with its field and result. (Glossary terms go to BM25 only:
-    as dense passages they cost a third more build time for no gain in R@1 on the dev set.)"""
-    out: list[str] = []
+def tagged_passages(p: Procedure) -> list[tuple[str, str]]:
+    """Lean passages with their language: names and aliases in every language we have, summaries, and
+    for import-only procedures the Vietnamese name with its field and result. (Glossary terms go to BM25
+    only: as dense passages they cost a third more build time for no gain in R@1 on the dev set.)"""
+    out: list[tuple[str, str]] = []
     for lang in LANGS:
         if p.name.get(lang):
-            out.append(p.name[lang])
+            out.append((p.name[lang], lang))
         for alias in p.aliases.get(lang, ()):
             if len(alias.strip()) >= 2:
-                out.append(alias.strip())
+                out.append((alias.strip(), lang))
         if p.summary.get(lang):
-            out.append(p.summary[lang])
+            out.append((p.summary[lang], lang))
     if not p.curated:
         extra = ". ".join(x for x in (p.field, p.result[:160]) if x)
         if extra:
-            out.append(f"{p.name['vi']}. {extra}")
+            out.append((f"{p.name['vi']}. {extra}", "vi"))
     seen: set[str] = set()
-    return [t for t in out if not (t in seen or seen.add(t))]
+    return [(t, lang) for t, lang in out if not (t in seen or seen.add(t))]
+
+
+def passages_for(p: Procedure) -> list[str]:
+    return [t for t, _ in tagged_passages(p)]
 
 
 def bm25_text(p: Procedure, glossary: Glossary | None = None) -> str:
@@ -112,8 +118,11 @@ def build_index(
     procedures = list(catalogue)
     texts: list[str] = []
     owners: list[str] = []
+    vi_ids: list[int] = []
     for p in procedures:
-        for t in passages_for(p):
+        for t, lang in tagged_passages(p):
+            if lang == "vi":
+                vi_ids.append(len(texts))
             texts.append(t)
             owners.append(p.code)
 
@@ -138,13 +147,18 @@ def build_index(
         index = faiss.IndexFlatIP(embedder.dim)
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    # Milder length normalisation than the usual 0.75: a curated document holds five languages, an
+    # imported one only Vietnamese, so most of a curated document's length is text in languages other
+    # than the question's, and full normalisation ranked "Cấp giấy phép lái xe" (curated) below its
+    # short imported twins for its own Vietnamese name.
+    retriever = bm25s.BM25(k1=1.2, b=BM25_B)
     retriever.index([tokenize(bm25_text(p, glossary)) for p in procedures], show_progress=False)
 
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
     faiss.write_index(index, str(tmp / "dense.faiss"))
     (tmp / "passages.json").write_text(json.dumps(owners), encoding="utf-8")
+    (tmp / "vi_passages.json").write_text(json.dumps(vi_ids), encoding="utf-8")
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
     retriever.save(str(tmp / "bm25"))
     manifest = {
@@ -157,7 +171,7 @@ def build_index(
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     import shutil
 
-    for name in ("dense.faiss", "passages.json", "docs.json", "manifest.json"):
+    for name in ("dense.faiss", "passages.json", "vi_passages.json", "docs.json", "manifest.json"):
         (tmp / name).replace(out_dir / name)
     if (out_dir / "bm25").exists():
         shutil.rmtree(out_dir / "bm25")
