@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +35,27 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+_FRESH = """
+import json, sys
+from bot.config import Settings
+from bot.search.engine import load_service
+service = load_service(Settings.from_env())
+for q in json.load(sys.stdin):
+    service.search(q)
+for line in open("/proc/self/status"):
+    if line.startswith("VmRSS:"):
+        print(int(line.split()[1]) / 1024)
+"""
+
+
+def fresh_service_rss() -> float:
+    """What the action server pays for search: a process that only loads the service and searches."""
+    queries = [c.query for c in read_eval_file(DEV)] + [c.query for c in read_eval_file(HOLDOUT)]
+    out = subprocess.run([sys.executable, "-c", _FRESH], input=json.dumps(queries), capture_output=True,
+                         text=True, cwd=PROJECT_ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -78,8 +102,9 @@ def main() -> None:
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"search latency over {len(times)} queries: p50 {statistics.median(times):.1f} ms, "
           f"p95 {p95:.1f} ms  [target p95 ≤ 30 ms]")
-    print(f"RSS with the search service loaded: {rss_mb():.0f} MB (process before loading it: {before:.0f} MB)"
-          "  [target ≤ 400 MB]")
+    print(f"RSS with the search service loaded: {fresh_service_rss():.0f} MB in a fresh process that loads it and "
+          f"answers the queries above (here, after the rebuilds: {rss_mb():.0f} MB, {before:.0f} MB before "
+          "loading)  [target ≤ 400 MB]")
     for name, path in (("dev", DEV), ("held-out", HOLDOUT)):
         m = evaluate(service, read_eval_file(path)).metrics()
         row = "  ".join(f"{lang} {v['r1']:.2f}/{v['r5']:.2f}" for lang, v in m["per_lang"].items())
