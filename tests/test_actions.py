@@ -91,6 +91,16 @@ async def test_search_tells_the_front_end_its_confidence(services_ready):
     assert [m["custom"]["meta"] for m in messages if "meta" in (m.get("custom") or {})] == [{"band": "low"}]
 
 
+async def test_a_bare_dossier_code_starts_the_status_form(services_ready):
+    tracker = make_tracker("H56.14-240823-0001", "inform",
+                           entities=[{"entity": "dossier_code", "value": "H56.14-240823-0001"}])
+    messages, events = await run(ActionSearchProcedure(), tracker)
+    assert SlotSet("dossier_code", "H56.14-240823-0001") in events
+    assert FollowupAction("dossier_form") in events
+    assert not [m for m in messages if m.get("text")]  # no search answer, no low-confidence count
+    assert not [e for e in events if e.get("name") == "low_confidence_count"]
+
+
 async def test_follow_ups_use_the_procedure_in_context(services_ready):
     slots = {"procedure_code": "1.004194", "language": "ko"}
     messages, _ = await run(ActionShowDocuments(), make_tracker("서류는?", "ask_documents", slots))

@@ -104,3 +104,19 @@ def test_slash_text_never_reaches_the_intent_shortcut(servers):
     assert replies  # answered by NLU, not by the shortcut: the form did not start with a preset code
     text = " ".join(r.get("text", "") for r in replies)
     assert "H56.14-240823-0001" not in text
+
+
+@e2e
+@pytest.mark.parametrize("lang,first", [
+    ("vi", "H56.14-240823-0001"),                               # a bare code outside the form
+    ("en", "check my application H56.14-240823-0001 please"),   # a status question with the code
+])
+def test_a_code_given_up_front_is_not_asked_again(servers, lang, first):
+    from bot.channels import RasaClient, sender_id
+    from bot.i18n.messages import t
+
+    client = RasaClient(servers)
+    me = sender_id("test", f"code-first-{lang}")
+    replies = client.send_text(me, first, metadata={"language": lang})
+    text = " ".join(r.get("text", "") for r in replies)
+    assert t("ask_verify_digits", lang) in text, replies

@@ -82,6 +82,12 @@ class ActionSearchProcedure(ThutucAction):
         return "action_search_procedure"
 
     async def act(self, dispatcher, tracker, domain, lang) -> list[EventType]:
+        dossier = _entity(tracker, "dossier_code")
+        if dossier:
+            # A dossier code on its own ("H56.14-240823-0001", read as `inform`) is no procedure
+            # question: start the status form with it filled (the form validates it, then asks for
+            # the verification digits).
+            return [SlotSet("dossier_code", dossier), FollowupAction("dossier_form")]
         code = _entity(tracker, "procedure_code")
         if code and code in services().catalogue:
             answer_card(dispatcher, services().catalogue.get(code), lang)
