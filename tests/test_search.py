@@ -110,6 +110,29 @@ def test_index_goes_stale_when_a_procedure_changes_and_rebuild_uses_cache(built,
     SearchService(built, embedder=embedder)
 
 
+def test_rebuild_tokenises_only_changed_procedures_and_ranks_the_same(built, embedder, monkeypatch):
+    from bot.search import index
+
+    before = [h.code for h in SearchService(built, embedder=embedder).search("đăng ký tạm trú", top_k=5)]
+    tokenised = []
+    real_tokenize = index.tokenize
+    monkeypatch.setattr(index, "tokenize", lambda text: tokenised.append(text) or real_tokenize(text))
+    path = built.procedures_dir / "1.004194.yml"
+    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    d["aliases"]["en"].append("register where I rent a room")
+    path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    build_index(Catalogue.load(built), embedder, built.index_dir, glossary=load_glossary(built))
+    assert len(tokenised) == 1 and "register where I rent a room" in tokenised[0]
+    assert [h.code for h in SearchService(built, embedder=embedder).search("đăng ký tạm trú", top_k=5)] == before
+    # A damaged token cache, or one from another tokeniser, is simply rebuilt.
+    (built.index_dir / "bm25_tokens.json").write_text("{not json", encoding="utf-8")
+    build_index(Catalogue.load(built), embedder, built.index_dir, glossary=load_glossary(built))
+    assert len(tokenised) == 1 + len(Catalogue.load(built))
+    monkeypatch.setattr(index, "_tokenizer_version", lambda: "another")
+    build_index(Catalogue.load(built), embedder, built.index_dir, glossary=load_glossary(built))
+    assert len(tokenised) == 1 + 2 * len(Catalogue.load(built))
+
+
 def test_cli_search_json_contract(built, monkeypatch):
     monkeypatch.setenv("THUTUC_HOME", str(built.home))
     result = CliRunner().invoke(app, ["search", "임시거주증 발급", "--lang", "ko", "--top", "3", "--json"])

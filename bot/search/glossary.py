@@ -70,6 +70,9 @@ class Glossary:
     # (Vietnamese terms, {language: foreign terms}) as written in the file
     raw: tuple[tuple[tuple[str, ...], dict], ...] = ()
     fingerprint: str = ""
+    # For foreign_terms: (" term " / " term," needles of the Vietnamese terms, foreign terms in order).
+    # Precomputed: the index build asks this of every procedure name.
+    needles: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> "Glossary":
@@ -109,7 +112,9 @@ class Glossary:
                     else:
                         entries.append((lang, _squash(term), vi, _squash(term)))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(tuple(entries), tuple(raw), digest)
+        needles = tuple((tuple(n for t in vi for n in (f" {t.lower()} ", f" {t.lower()},")),
+                         tuple(t for terms in foreign.values() for t in terms)) for vi, foreign in raw)
+        return cls(tuple(entries), tuple(raw), digest, needles)
 
     def expand(self, query: str) -> list[str]:
         """Vietnamese terms for the foreign or colloquial Vietnamese terms found in `query`.
@@ -151,10 +156,13 @@ class Glossary:
         Vietnamese-only procedure)."""
         text = f" {clean(vietnamese).lower()} "
         out: list[str] = []
-        for vi, foreign in self.raw:
-            if any(f" {t.lower()} " in text or f" {t.lower()}," in text for t in vi):
-                for terms in foreign.values():
-                    out += [t for t in terms if t not in out]
+        seen: set[str] = set()
+        for needles, foreign in self.needles:
+            if any(n in text for n in needles):
+                for t in foreign:
+                    if t not in seen:
+                        seen.add(t)
+                        out.append(t)
         return out
 
 

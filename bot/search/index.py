@@ -15,6 +15,7 @@ costs about a millisecond on this 2-core machine, below what HNSW would save, an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -91,6 +92,43 @@ def expected_manifest(catalogue: Catalogue, embedder_id: str, glossary: Glossary
             "versions": _versions()}
 
 
+def _tokenizer_version() -> str:
+    """Changes whenever the tokeniser's code does (text.py and the script helpers it relies on)."""
+    from ..i18n import script
+    from . import text
+
+    digest = hashlib.sha256()
+    for module in (text, script):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _bm25_documents(procedures: list[Procedure], glossary: Glossary,
+                    tokens_file: Path) -> tuple[list[list[str]], dict]:
+    """Each procedure's BM25 tokens, reusing those of an unchanged text from the last build: tokenising
+    the whole catalogue was most of a rebuild after one change. Returns the documents and the cache to
+    keep (only this build's texts)."""
+    version = _tokenizer_version()
+    previous: dict[str, list[str]] = {}
+    try:
+        stored = json.loads(tokens_file.read_text(encoding="utf-8"))
+        if isinstance(stored, dict) and stored.get("tokenizer") == version:
+            previous = stored.get("tokens") or {}
+    except (OSError, ValueError):
+        pass  # no cache, or a damaged one: tokenise everything
+    kept: dict[str, list[str]] = {}
+    documents = []
+    for p in procedures:
+        text = bm25_text(p, glossary)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        tokens = previous.get(key)
+        if not isinstance(tokens, list):
+            tokens = tokenize(text)
+        kept[key] = tokens
+        documents.append(tokens)
+    return documents, {"tokenizer": version, "tokens": kept}
+
+
 @dataclass(frozen=True)
 class BuildReport:
     procedures: int
@@ -152,7 +190,9 @@ def build_index(
     # than the question's, and full normalisation ranked "Cấp giấy phép lái xe" (curated) below its
     # short imported twins for its own Vietnamese name.
     retriever = bm25s.BM25(k1=1.2, b=BM25_B)
-    retriever.index([tokenize(bm25_text(p, glossary)) for p in procedures], show_progress=False)
+    tokens_file = out_dir / "bm25_tokens.json"
+    documents, token_cache = _bm25_documents(procedures, glossary, tokens_file)
+    retriever.index(documents, show_progress=False)
 
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -160,6 +200,7 @@ def build_index(
     (tmp / "passages.json").write_text(json.dumps(owners), encoding="utf-8")
     (tmp / "vi_passages.json").write_text(json.dumps(vi_ids), encoding="utf-8")
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
+    (tmp / "bm25_tokens.json").write_text(json.dumps(token_cache, ensure_ascii=False), encoding="utf-8")
     retriever.save(str(tmp / "bm25"))
     manifest = {
         **expected_manifest(catalogue, embedder.id, glossary),
@@ -171,7 +212,8 @@ def build_index(
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     import shutil
 
-    for name in ("dense.faiss", "passages.json", "vi_passages.json", "docs.json", "manifest.json"):
+    for name in ("dense.faiss", "passages.json", "vi_passages.json", "docs.json", "bm25_tokens.json",
+                 "manifest.json"):
         (tmp / name).replace(out_dir / name)
     if (out_dir / "bm25").exists():
         shutil.rmtree(out_dir / "bm25")
