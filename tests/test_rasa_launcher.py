@@ -153,6 +153,7 @@ def test_action_calls_reuse_one_connection():
             other = Endpoint(f"http://127.0.0.1:{port}/webhook", headers={"X-Token": "u"})
             answers.append(await other.request(json={"n": 9}))
         finally:
+            launcher.close_shared_sessions()
             await runner.cleanup()
         return peers, answers
 
@@ -161,3 +162,4 @@ def test_action_calls_reuse_one_connection():
                        {"echo": {"n": 2}, "auth": "t"}, {"echo": {"n": 9}, "auth": "u"}]
     assert len(set(peers[:3])) == 1  # one connection for the three calls
     assert peers[3] != peers[0]  # other headers: another session
+    assert not launcher._sessions  # closed and forgotten
