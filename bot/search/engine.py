@@ -72,6 +72,8 @@ _FOLLOW_UP = tuple(sorted((
     "chấm dứt", "xóa", "xoá", "hủy", "huỷ", "trả lại", "khôi phục", "mở khóa", "tạm ngừng", "đăng ký lại",
     "đính chính", "cải chính",
 ), key=len, reverse=True))
+# Unaccented once here, not for every procedure at every load ("xóa" / "xoá" become one).
+_FOLLOW_UP_PLAIN = tuple(dict.fromkeys(strip_diacritics(a) for a in _FOLLOW_UP))
 _FIRST_TIME = ("lan dau", "cap moi", "dang ky moi")  # unaccented, in the question or its expansion
 # What a question implies without naming the action: an expired paper is renewed or exchanged, a lost
 # or damaged one reissued or exchanged (unaccented, as matched).
@@ -281,8 +283,7 @@ def _follow_up_action(name: str) -> str:
         words = words[2:]
     text = " ".join(words)
     for prefix in ("", "cap "):
-        for action in _FOLLOW_UP:
-            plain = strip_diacritics(action)
+        for plain in _FOLLOW_UP_PLAIN:
             if text.startswith(prefix + plain + " "):
                 return plain
     return ""
