@@ -9,7 +9,8 @@ cold start, then:
 Every message does real work: NLU with the e5 featurizer, the policies, and for procedure questions
 the action server's search, fee calculation and catalogue lookup.
 
-Run: `make bench-rest` (or `.venv/bin/python bench/rest_bench.py [--seconds 30] [--senders 20]`).
+Run: `make bench-rest` (or `.venv/bin/python bench/rest_bench.py [--seconds 30] [--senders 20]
+[--no-vector-cache]`).
 Prints figures; asserts nothing.
 """
 
@@ -105,8 +106,10 @@ async def single(url: str, convs: list[list[str]], n_conv: int) -> list[float]:
     return times
 
 
-async def concurrent(url: str, convs: list[list[str]], senders: int, seconds: float) -> tuple[list[float], int, float]:
+async def concurrent(url: str, convs: list[list[str]], senders: int,
+                     seconds: float) -> tuple[list[float], int, float, int]:
     times: list[float] = []
+    texts: set[str] = set()
     deadline = time.perf_counter() + seconds
     errors = 0
 
@@ -120,13 +123,14 @@ async def concurrent(url: str, convs: list[list[str]], senders: int, seconds: fl
                 for text in conv:
                     try:
                         times.append(await say(client, url, sender, text))
+                        texts.add(text)
                     except (RuntimeError, httpx.HTTPError):
                         errors += 1
                 j += senders
 
     start = time.perf_counter()
     await asyncio.gather(*(user(k) for k in range(senders)))
-    return times, errors, time.perf_counter() - start
+    return times, errors, time.perf_counter() - start, len(texts)
 
 
 def main() -> None:
@@ -135,7 +139,11 @@ def main() -> None:
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--conversations", type=int, default=25, help="single-sender conversations (4 messages each)")
     ap.add_argument("--model", type=Path, default=None, help="a model other than models/rasa/thutuc.tar.gz")
+    ap.add_argument("--no-vector-cache", action="store_true",
+                    help="Rasa embeds every message, even a text it has seen (THUTUC_NLU_VECTOR_CACHE=0)")
     args = ap.parse_args()
+    if args.no_vector_cache:
+        os.environ["THUTUC_NLU_VECTOR_CACHE"] = "0"  # the servers inherit it
     settings = Settings.from_env()
     home = Path(settings.home)
     if not (args.model or model_path(home)).exists():
@@ -152,11 +160,16 @@ def main() -> None:
         print(f"single sender: {len(times)} messages  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  max {1000 * max(times):.0f} ms")
         cpu_before = [cpu_seconds(p.pid) for p in procs]
-        times, errors, wall = asyncio.run(concurrent(url, convs, args.senders, args.seconds))
+        times, errors, wall, distinct = asyncio.run(concurrent(url, convs, args.senders, args.seconds))
         cpu = [(cpu_seconds(p.pid) - before) * 1000 / max(1, len(times)) for p, before in zip(procs, cpu_before)]
         print(f"{args.senders} concurrent senders for {wall:.0f} s: {len(times)} messages  "
               f"{len(times) / wall:.1f} msg/s  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  errors {errors}")
+        # The mix repeats texts as chats do (every conversation ends with "thanks" and asks the fee and
+        # the documents in the same words): with the NLU vector cache on, a repeated text is not
+        # embedded again. Compare with --no-vector-cache for every message embedded.
+        print(f"  distinct texts: {distinct} of {len(times)} messages; NLU vector cache "
+              f"{'off' if args.no_vector_cache else 'on'}")
         print(f"CPU per message: action server {cpu[0]:.1f} ms, rasa {cpu[1]:.1f} ms "
               f"(the box's {os.cpu_count()} cores allow at most {os.cpu_count() * 1000 / sum(cpu):.0f} msg/s)")
         rss = {name: rss_mb(p.pid) for name, p in zip(("action server", "rasa"), procs)}

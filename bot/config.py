@@ -39,6 +39,8 @@ class Settings:
     st_model: str = ""
     #: Threads for the embedder (0 = library default).
     threads: int = 0
+    #: Message texts whose e5 vectors Rasa's NLU keeps (repeated messages are not embedded again; 0 = off).
+    nlu_vector_cache: int = 4096
     #: Language used when a message's language cannot be told.
     default_lang: str = "vi"
     #: Link to the provincial public-service portal; empty until the operator sets it.

@@ -154,6 +154,44 @@ def test_featurizer_matches_search_query_embedding_and_batches_agree():
     assert not embed_queries(["\u200b "]).any()  # nothing left after cleaning: zeros
 
 
+def test_featurizer_embeds_a_repeated_message_text_once_with_the_same_vector(monkeypatch):
+    featurizer = make_featurizer()
+    first, again, other = (Message(data={TEXT: t}) for t in ("cảm ơn nhé", " cảm ơn  nhé ", "감사합니다"))
+    make_tokenizer().process([first, again, other])
+    featurizer.process([first])
+    featurizer.process([again])  # the same text once cleaned: a hit
+    featurizer.process([other])
+    assert (featurizer.cache.hits, featurizer.cache.misses) == (1, 2)
+    vector = lambda m: m.get_dense_features(TEXT)[1].features[0]  # noqa: E731
+    assert np.array_equal(vector(first), vector(again))
+    assert float(vector(first) @ embed_queries(["cảm ơn nhé"])[0]) > 0.999
+    monkeypatch.setenv("THUTUC_NLU_VECTOR_CACHE", "0")  # off: every message embedded
+    off = make_featurizer()
+    for _ in range(2):
+        off.process([Message(data={TEXT: "cảm ơn nhé"})])
+    assert (off.cache.hits, off.cache.misses, len(off.cache)) == (0, 2, 0)
+
+
+def test_message_vector_cache_is_bounded_and_drops_the_least_recently_used():
+    from bot.nlu.vector_cache import MessageVectorCache
+
+    calls = []
+
+    def embed(keys):
+        calls.append(list(keys))
+        return np.array([[float(len(k))] for k in keys], dtype=np.float32)
+
+    cache = MessageVectorCache(size=2)
+    assert cache.embed(["a", "bb", "a"], embed).ravel().tolist() == [1.0, 2.0, 1.0]
+    assert calls == [["a", "bb"]]  # one call, each missing text once
+    cache.embed(["a"], embed)  # "a" is now the most recent
+    cache.embed(["ccc"], embed)  # evicts "bb"
+    cache.embed(["a", "bb"], embed)
+    assert calls[-1] == ["bb"] and len(cache) == 2
+    with pytest.raises(ValueError):
+        MessageVectorCache(size=-1)
+
+
 def test_featurizer_sequence_features_match_tokens_or_can_be_left_out():
     message = Message(data={TEXT: "办理暂住证"})
     make_tokenizer().process([message])

