@@ -205,11 +205,11 @@ def test_search_takes_the_vector_the_nlu_featurizer_shared(built, embedder, tmp_
     svc = SearchService(built, embedder=counting, shared_vectors=reader)
     query = "how to get a temporary residence card for foreigners"
     unshared = [h.code for h in svc.search(query, top_k=5)]
-    assert counting.texts.count(query) == 1  # (its glossary expansion is embedded too, once: cached)
+    assert svc.glossary.expand(query)  # the question has a glossary expansion ...
+    assert counting.texts == [query]  # ... whose vector comes from the index, not from the model
     writer.put(query, embed_queries([query])[0])
     assert [h.code for h in svc.search(query, top_k=5)] == unshared
-    assert counting.texts.count(query) == 1  # the shared vector was used
-    assert len(counting.texts) <= 2
+    assert counting.texts == [query]  # the shared vector was used: this search ran no model at all
     other_backend = SharedQueryVectors(tmp_path / "q.db", "st-some-model-768")
     assert other_backend.get(query, embedder.dim) is None  # never another embedder's vector
     assert reader.get("a text nobody parsed", embedder.dim) is None
@@ -265,3 +265,52 @@ def test_citizen_question_pushes_the_foreign_element_twin_down(built, embedder):
     worker = "đăng ký kết hôn cho người lao động"  # the "lao" of "lao động" is not Laos
     assert dict(svc.rank(worker, "vi"))["2.000806"] == pytest.approx(
         dict(neutral.rank(worker, "vi"))["2.000806"] - svc.ranking.citizen_weight)
+
+
+def test_index_holds_the_glossary_vectors_and_a_search_combines_them(built, embedder):
+    """Each glossary entry's Vietnamese terms are embedded (as a question) when the index is built; a
+    question's expansion vector is the normalised sum of its entries' vectors."""
+    import numpy as np
+
+    svc = SearchService(built, embedder=embedder)
+    texts = svc.glossary.texts
+    vectors = np.load(built.index_dir / "glossary.npy")
+    assert vectors.shape == (len(svc.glossary.raw), embedder.dim) == (len(texts), embedder.dim)
+    for i in (0, len(texts) // 2, len(texts) - 1):
+        assert float(vectors[i] @ embedder.embed_query(texts[i])) == pytest.approx(1.0, abs=1e-4)
+    groups = svc.glossary.expand_groups("extend my temporary residence card")
+    assert len(groups) >= 2
+    expected = vectors[groups].sum(axis=0)
+    assert np.allclose(svc._terms_vector(groups), expected / np.linalg.norm(expected), atol=1e-6)
+    single = svc.glossary.expand_groups("건축허가")
+    assert len(single) == 1  # one entry: exactly the vector of its joined terms
+    assert float(svc._terms_vector(single) @ embedder.embed_query(" ".join(svc.glossary.expand("건축허가")))) \
+        == pytest.approx(1.0, abs=1e-4)
+
+
+def test_glossary_groups_give_the_expansion(built):
+    glossary = load_glossary(built)
+    for query in ("extend my temporary residence card", "임시거주증 발급", "lam lai can cuoc bi mat",
+                  "ビザ免除証を申請したい", "nothing to expand here"):
+        terms: list[str] = []
+        for group in glossary.expand_groups(query):
+            terms += [t for t in glossary.raw[group][0] if t not in terms]
+        assert terms == glossary.expand(query)
+
+
+def test_flat_scan_ranks_as_faiss_does(built, embedder):
+    svc = SearchService(built, embedder=embedder)
+    assert svc._flat is not None
+    for query in ("đăng ký tạm trú", "how to get a temporary residence card for foreigners", "건축허가"):
+        vector = embedder.embed_query(query)
+        flat = svc._dense_runs(vector, vi_too=True)
+        scanned = [svc._dense_ranks(vector), svc._dense_ranks(vector, vi_only=True)]
+        for got, want in zip(flat, scanned):
+            assert [c for c, _ in got] == [c for c, _ in want]
+            assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
+
+
+def test_index_without_glossary_vectors_is_stale(built, embedder):
+    (built.index_dir / "glossary.npy").unlink()
+    with pytest.raises(IndexStale):
+        SearchService(built, embedder=embedder)

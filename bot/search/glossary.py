@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -42,6 +42,13 @@ def _occurrences(term: str, text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _space(lang: str) -> str:
+    """Which form of the question an entry of this kind is matched on."""
+    if lang in ("en", COLLOQUIAL):
+        return "text"
+    return "plain" if lang == "plain" else "squashed"
+
+
 def _english_pattern(term: str) -> re.Pattern:
     """An English term with the inflections people type on its last word ("extend" also meets "extends",
     "extended", "extending"; "issue" meets "issuing"), between ASCII word edges, so "TRC" is still found
@@ -63,16 +70,38 @@ def _english_anchor(term: str) -> str:
     return f"{head} {stem}" if head else stem
 
 
+def _heads(text: str) -> set[str]:
+    """Every one- and two-character piece of `text`: a term can only occur where its head does."""
+    return {*text, *(text[i:i + 2] for i in range(len(text) - 1))}
+
+
 @dataclass(frozen=True)
 class Glossary:
-    # (kind, pattern or squashed term, Vietnamese terms, literal every match contains)
-    entries: tuple[tuple[str, object, tuple[str, ...], str], ...] = ()
+    # (kind, pattern or squashed term, Vietnamese terms, literal every match contains, index in `raw`)
+    entries: tuple[tuple[str, object, tuple[str, ...], str, int], ...] = ()
     # (Vietnamese terms, {language: foreign terms}) as written in the file
     raw: tuple[tuple[tuple[str, ...], dict], ...] = ()
     fingerprint: str = ""
     # For foreign_terms: (" term " / " term," needles of the Vietnamese terms, foreign terms in order).
     # Precomputed: the index build asks this of every procedure name.
     needles: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    # (space, head) -> indices into `entries` whose literal starts with that head, space being the text
+    # an entry is matched on ("text", "plain", "squashed"). A query only tries the entries whose head it
+    # contains: trying all ~5,600 entries was about 1.7 ms of every search.
+    heads: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        heads: dict[tuple[str, str], list[int]] = {}
+        for i, (lang, _, _, anchor, _) in enumerate(self.entries):
+            if anchor:
+                heads.setdefault((_space(lang), anchor[:2]), []).append(i)
+        object.__setattr__(self, "heads", heads)
+
+    @property
+    def texts(self) -> list[str]:
+        """The text each entry of `raw` expands a question with: its Vietnamese terms, as `expand` joins
+        them. The index embeds these once (`group_vectors`), so a search never runs the model on them."""
+        return [" ".join(vi) for vi, _ in self.raw]
 
     @classmethod
     def load(cls, path: Path) -> "Glossary":
@@ -91,26 +120,27 @@ class Glossary:
             if not isinstance(entry, dict) or not entry.get("vi"):
                 raise GlossaryError(f"{path}: entry {i} needs a 'vi' list")
             vi = tuple(str(t) for t in entry["vi"])
+            group = len(raw)
             raw.append((vi, {lang: tuple(str(t) for t in entry.get(lang) or ()) for lang in (*FOREIGN, COLLOQUIAL)}))
             for term in entry.get(COLLOQUIAL) or ():
                 term = clean(str(term)).lower()
                 if not term:
                     continue
-                entries.append((COLLOQUIAL, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)"), vi, term))
+                entries.append((COLLOQUIAL, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)"), vi, term, group))
                 plain = strip_diacritics(term)
                 # The unaccented form meets only a query typed without any diacritics, and only for
                 # words of two syllables or more ("mờ" unaccented is also the "mo" of "xe mo to").
                 if plain != term and " " in term:
-                    entries.append(("plain", re.compile(rf"(?<!\w){re.escape(plain)}(?!\w)"), vi, plain))
+                    entries.append(("plain", re.compile(rf"(?<!\w){re.escape(plain)}(?!\w)"), vi, plain, group))
             for lang in FOREIGN:
                 for term in entry.get(lang) or ():
                     term = clean(str(term)).lower()
                     if not term:
                         continue
                     if lang == "en":
-                        entries.append((lang, _english_pattern(term), vi, _english_anchor(term)))
+                        entries.append((lang, _english_pattern(term), vi, _english_anchor(term), group))
                     else:
-                        entries.append((lang, _squash(term), vi, _squash(term)))
+                        entries.append((lang, _squash(term), vi, _squash(term), group))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         needles = tuple((tuple(n for t in vi for n in (f" {t.lower()} ", f" {t.lower()},")),
                          tuple(t for terms in foreign.values() for t in terms)) for vi, foreign in raw)
@@ -122,32 +152,47 @@ class Glossary:
         The longest match wins: a term found only inside a longer matched term ("임시" and "거주" inside
         "임시거주증", "temporary" inside "temporary residence card") adds nothing of its own, so the
         pieces of a compound do not pull the search towards other procedures."""
+        out: list[str] = []
+        for group in self.expand_groups(query):
+            out += [t for t in self.raw[group][0] if t not in out]
+        return out
+
+    def expand_groups(self, query: str) -> list[int]:
+        """The entries of `raw` whose terms `query` holds (as `expand` reads them), in file order."""
         text = clean(query).lower()
         squashed = _squash(text)
         # Same length as `text` (one letter per letter), so spans of both live in one space.
         plain = strip_diacritics(text) if not has_vietnamese_marks(text) else None
-        found: list[tuple[str, list[tuple[int, int]], tuple[str, ...]]] = []
-        for lang, matcher, vi, anchor in self.entries:
+        targets = {"text": text, "squashed": squashed, "plain": plain}
+        candidates: list[int] = []
+        for space, target in targets.items():
+            if target:
+                for head in _heads(target):
+                    candidates += self.heads.get((space, head), ())
+        found: list[tuple[str, list[tuple[int, int]], int]] = []
+        for i in sorted(set(candidates)):
+            lang, matcher, _, anchor, group = self.entries[i]
+            space = _space(lang)
+            target = targets[space]
             # The literal test first: a regex per entry on every search cost milliseconds.
-            if lang in ("en", COLLOQUIAL) or (lang == "plain" and plain is not None):
-                target = plain if lang == "plain" else text
-                spans = [m.span() for m in matcher.finditer(target)] if anchor in target else []
-                space = "text"
-            elif lang == "plain":
+            if anchor not in target:
                 continue
+            if space == "squashed":
+                spans = _occurrences(matcher, squashed)
             else:
-                spans = _occurrences(matcher, squashed) if matcher and matcher in squashed else []
-                space = "squashed"
+                spans = [m.span() for m in matcher.finditer(target)]
+                space = "text"  # `plain` is `text` without its marks: the same positions
             if spans:
-                found.append((space, spans, vi))
-        out: list[str] = []
-        for space, spans, vi in found:
+                found.append((space, spans, group))
+        out: list[int] = []
+        for space, spans, group in found:
             def covered(span: tuple[int, int]) -> bool:
                 return any(sp == space and o[0] <= span[0] and span[1] <= o[1] and o[1] - o[0] > span[1] - span[0]
                            for sp, others, _ in found for o in others)
             if all(covered(span) for span in spans):
                 continue
-            out += [t for t in vi if t not in out]
+            if group not in out:
+                out.append(group)
         return out
 
     def foreign_terms(self, vietnamese: str) -> list[str]:

@@ -6,6 +6,9 @@ Files under `models/search/`:
 - `vi_passages.json` ids of the Vietnamese passages (the only language every procedure has);
 - `bm25/`         bm25s index, one document per procedure (all languages it has);
 - `docs.json`     procedure codes in BM25 order;
+- `glossary.npy`  the query-role vector of each glossary entry's Vietnamese terms (`Glossary.texts`),
+                  so a search combines the vectors of the entries a question holds instead of running
+                  the model a second time on its expansion;
 - `manifest.json` catalogue fingerprint, embedder id, library versions, counts; a mismatch means stale;
 - `embeddings.sqlite` the embedding cache (a rebuild embeds only new or changed passages).
 
@@ -30,7 +33,7 @@ from .embedder import Embedder, EmbeddingCache
 from .glossary import Glossary
 from .text import tokenize
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: glossary.npy
 HNSW_THRESHOLD = 200_000
 BM25_B = 0.5
 
@@ -175,6 +178,8 @@ def build_index(
 
     try:
         vectors, embedded = cache.embed(embedder, texts, progress=tick)
+        # A few hundred short texts, embedded once per glossary version (then read from the cache).
+        group_vectors, group_embedded = cache.embed(embedder, glossary.texts, role="query")
     finally:
         cache.close()
     if progress:
@@ -197,6 +202,7 @@ def build_index(
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
     faiss.write_index(index, str(tmp / "dense.faiss"))
+    np.save(tmp / "glossary.npy", np.ascontiguousarray(group_vectors, dtype=np.float32).reshape(-1, embedder.dim))
     (tmp / "passages.json").write_text(json.dumps(owners), encoding="utf-8")
     (tmp / "vi_passages.json").write_text(json.dumps(vi_ids), encoding="utf-8")
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
@@ -206,20 +212,21 @@ def build_index(
         **expected_manifest(catalogue, embedder.id, glossary),
         "procedures": len(procedures),
         "passages": len(texts),
+        "glossary_entries": len(glossary.raw),
         "dense_index": type(index).__name__,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     import shutil
 
-    for name in ("dense.faiss", "passages.json", "vi_passages.json", "docs.json", "bm25_tokens.json",
-                 "manifest.json"):
+    for name in ("dense.faiss", "glossary.npy", "passages.json", "vi_passages.json", "docs.json",
+                 "bm25_tokens.json", "manifest.json"):
         (tmp / name).replace(out_dir / name)
     if (out_dir / "bm25").exists():
         shutil.rmtree(out_dir / "bm25")
     (tmp / "bm25").replace(out_dir / "bm25")
     tmp.rmdir()
-    return BuildReport(len(procedures), len(texts), embedded, time.perf_counter() - start, out_dir)
+    return BuildReport(len(procedures), len(texts), embedded + group_embedded, time.perf_counter() - start, out_dir)
 
 
 def read_manifest(index_dir: Path) -> dict:
