@@ -20,7 +20,8 @@ import typer
 from ..channels import RasaClient, RasaUnavailable, sender_id
 from .common import console, fail, settings
 
-RASA_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml", "data/stories.yml")
+# data/procedures: the accent restorer (bot/nlu/accents.py) learns from the procedures' Vietnamese text.
+RASA_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml", "data/stories.yml", "data/procedures")
 
 
 def _rasa_bin() -> str:

