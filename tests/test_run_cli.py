@@ -32,12 +32,13 @@ RUNNER = textwrap.dedent("""
     import httpx
     from bot.cli import app, run
 
-    def fake_start_servers(home, rasa_port, actions_port):
+    def fake_start_servers(home, rasa_port, actions_port, rasa_processes=1):
         procs = []
-        for args in ((0, actions_port), (rasa_port, 0)):
+        rasa_ports = range(rasa_port, rasa_port + rasa_processes)
+        for args in ((0, actions_port), *((port, 0) for port in rasa_ports)):
             procs.append(subprocess.Popen([sys.executable, {script!r}, *map(str, args)],
                                           preexec_fn=run._die_with_parent()))
-        for url in (f"http://127.0.0.1:{{actions_port}}/health", f"http://127.0.0.1:{{rasa_port}}/"):
+        for url in (f"http://127.0.0.1:{{actions_port}}/health", *(f"http://127.0.0.1:{{p}}/" for p in rasa_ports)):
             for _ in range(100):
                 try:
                     if httpx.get(url, timeout=1).status_code == 200:

@@ -74,7 +74,7 @@ class _Telegram:
 async def serve_frontend(settings: Settings, stop: asyncio.Event,
                          ready: Callable[[Started], None] | None = None) -> None:
     store = FrontendStore.open(settings.frontend_db)
-    rasa = AsyncRasaClient(settings.rasa_url)
+    rasa = AsyncRasaClient(settings.rasa_urls)
     try:
         router = ConversationRouter(settings, rasa, store)
     except OfficeConfigError as e:

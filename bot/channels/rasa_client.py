@@ -6,12 +6,16 @@
   failure, not an empty answer.
 - Every call carries our own opaque sender id (a message without one lands in a conversation shared
   by everyone).
+- Several Rasa processes (THUTUC_RASA_PROCESSES): each keeps its conversations in memory, so a sender
+  always goes to the same one (`rasa_url_for`). One Rasa process's Python (event loop and NLU thread
+  share one GIL) was what limited 20 concurrent conversations, not the CPU.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Sequence
 
 import httpx
 
@@ -31,6 +35,20 @@ def sender_id(channel: str, chat: str, secret: str = "") -> str:
 
 
 WEBHOOK = "/webhooks/rest/webhook"
+
+
+def _urls(url: str | Sequence[str]) -> list[str]:
+    urls = [url] if isinstance(url, str) else list(url)
+    if not urls:
+        raise ValueError("no Rasa URL given")
+    return [u.rstrip("/") for u in urls]
+
+
+def rasa_url_for(urls: Sequence[str], sender: str) -> str:
+    """The Rasa process that holds `sender`'s conversation: stable for a sender and a number of processes."""
+    if len(urls) == 1:
+        return urls[0]
+    return urls[int(hashlib.sha256(sender.encode()).hexdigest()[:8], 16) % len(urls)]
 
 
 def _request(sender: str, message: str, metadata: dict | None) -> dict:
@@ -60,14 +78,15 @@ def _check(r: httpx.Response) -> list[dict]:
 class RasaClient:
     """Blocking client (the terminal chat)."""
 
-    def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
+    def __init__(self, url: str | Sequence[str] = "http://127.0.0.1:5005", timeout: float = 20.0,
                  transport: httpx.BaseTransport | None = None):
-        self.url = url.rstrip("/")
+        self.urls = _urls(url)
+        self.url = self.urls[0]
         self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def _post(self, sender: str, message: str, metadata: dict | None) -> list[dict]:
         try:
-            r = self._http.post(self.url + WEBHOOK, json=_request(sender, message, metadata))
+            r = self._http.post(rasa_url_for(self.urls, sender) + WEBHOOK, json=_request(sender, message, metadata))
         except httpx.HTTPError as e:
             raise _transport_error(e) from e
         return _check(r)
@@ -80,8 +99,9 @@ class RasaClient:
         return self._post(sender, payload, metadata)
 
     def healthy(self) -> bool:
+        """Every Rasa process answers."""
         try:
-            return self._http.get(f"{self.url}/", timeout=2).status_code == 200
+            return all(self._http.get(f"{url}/", timeout=2).status_code == 200 for url in self.urls)
         except httpx.HTTPError:
             return False
 
@@ -92,14 +112,16 @@ class RasaClient:
 class AsyncRasaClient:
     """The same contract for the front-end process (one asyncio loop serving Telegram and the web)."""
 
-    def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
+    def __init__(self, url: str | Sequence[str] = "http://127.0.0.1:5005", timeout: float = 20.0,
                  transport: httpx.AsyncBaseTransport | None = None):
-        self.url = url.rstrip("/")
+        self.urls = _urls(url)
+        self.url = self.urls[0]
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def _post(self, sender: str, message: str, metadata: dict | None) -> list[dict]:
         try:
-            r = await self._http.post(self.url + WEBHOOK, json=_request(sender, message, metadata))
+            r = await self._http.post(rasa_url_for(self.urls, sender) + WEBHOOK,
+                                      json=_request(sender, message, metadata))
         except httpx.HTTPError as e:
             raise _transport_error(e) from e
         return _check(r)
@@ -112,8 +134,12 @@ class AsyncRasaClient:
         return await self._post(sender, payload, metadata)
 
     async def healthy(self) -> bool:
+        """Every Rasa process answers."""
         try:
-            return (await self._http.get(f"{self.url}/", timeout=2)).status_code == 200
+            for url in self.urls:
+                if (await self._http.get(f"{url}/", timeout=2)).status_code != 200:
+                    return False
+            return True
         except httpx.HTTPError:
             return False
 

@@ -94,8 +94,9 @@ def _die_with_parent():
 
 
 def start_servers(home: Path, rasa_port: int, actions_port: int,
-                  model: Path | None = None) -> list[subprocess.Popen]:
-    """Start the action server and Rasa, both on 127.0.0.1; return the processes once both are healthy."""
+                  model: Path | None = None, rasa_processes: int = 1) -> list[subprocess.Popen]:
+    """Start the action server and `rasa_processes` Rasa servers (ports rasa_port, rasa_port + 1, …), all
+    on 127.0.0.1; return the processes (action server first) once every one is healthy."""
     import httpx
 
     # OMP_WAIT_POLICY: beside Rasa's own OpenMP copy, busy-waiting embedder threads stalled for seconds.
@@ -110,22 +111,24 @@ def start_servers(home: Path, rasa_port: int, actions_port: int,
         except httpx.HTTPError:
             return False
 
-    # Both start at once (Rasa does not need the action server until the first message): the cold
-    # start is the slower of the two, not their sum.
+    # All start at once (Rasa does not need the action server until the first message): the cold
+    # start is the slowest of them, not their sum.
     procs = [actions]
     try:
         endpoints = home / "models" / "rasa" / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
         # Through our launcher: Rasa's CLI with the response-validation fix (see bot/nlu/launcher.py).
-        rasa = subprocess.Popen(
-            [sys.executable, "-m", "bot.nlu.launcher", "run", "--model", str(model or model_path(home)),
-             "--interface", "127.0.0.1", "--port", str(rasa_port), "--endpoints", str(endpoints),
-             "--credentials", "credentials.yml"],
-            cwd=home, env=env, preexec_fn=_die_with_parent())
-        procs.append(rasa)
+        # Each Rasa process keeps its own conversations in memory; the front end sends a sender to
+        # the same one every time (bot.channels.rasa_client.rasa_url_for).
+        for port in range(rasa_port, rasa_port + rasa_processes):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "bot.nlu.launcher", "run", "--model", str(model or model_path(home)),
+                 "--interface", "127.0.0.1", "--port", str(port), "--endpoints", str(endpoints),
+                 "--credentials", "credentials.yml"],
+                cwd=home, env=env, preexec_fn=_die_with_parent()))
         _wait(actions_ok, "action server", actions)
-        client = RasaClient(f"http://127.0.0.1:{rasa_port}")
-        _wait(client.healthy, "Rasa server", rasa, seconds=180)
+        for port, rasa in zip(range(rasa_port, rasa_port + rasa_processes), procs[1:]):
+            _wait(RasaClient(f"http://127.0.0.1:{port}").healthy, f"Rasa server on port {port}", rasa, seconds=180)
     except BaseException:
         stop_servers(procs)
         raise
@@ -166,7 +169,9 @@ def serve_command(
     home = Path(settings().home)
     if not model_path(home).exists():
         fail("no Rasa model: run `thutuc train`")
-    procs = start_servers(home, rasa_port, actions_port)
+    conf = settings()
+    procs = start_servers(home, rasa_port, actions_port, rasa_processes=conf.rasa_processes)
+    urls = conf.with_(rasa_port=rasa_port).rasa_urls
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     console.print(f"Rasa REST: {url}   action server: http://127.0.0.1:{actions_port}/webhook")
     try:
@@ -174,7 +179,7 @@ def serve_command(
             while all(p.poll() is None for p in procs):
                 time.sleep(1)
             return
-        client = RasaClient(f"http://127.0.0.1:{rasa_port}")
+        client = RasaClient(urls)
         me = sender_id("terminal", str(os.getpid()))
         console.print("Write in vi, en, zh, ko or ja; a number presses a button; an empty line quits.")
         buttons: list[dict] = []
@@ -265,7 +270,8 @@ def run_command(
         fail("no Rasa model: run `thutuc train` (or `make run`, which trains it)")
     # Fail in a second rather than after Rasa's minute of loading.
     for what, host, port, var in (("the action server", "127.0.0.1", conf.actions_port, "THUTUC_ACTIONS_PORT"),
-                                  ("Rasa", "127.0.0.1", conf.rasa_port, "THUTUC_RASA_PORT"),
+                                  *(("Rasa", "127.0.0.1", port, "THUTUC_RASA_PORT")
+                                    for port in range(conf.rasa_port, conf.rasa_port + conf.rasa_processes)),
                                   ("the web chat", conf.web_host, conf.web_port, "THUTUC_WEB_PORT")):
         if not _port_free(host, port):
             fail(f"port {port} for {what} is in use (another `make run`?); stop it or set {var}")
@@ -278,7 +284,7 @@ def run_command(
     procs: list[subprocess.Popen] = []
     try:
         console.print("Starting the action server and Rasa (about a minute)…")
-        procs = start_servers(home, conf.rasa_port, conf.actions_port)
+        procs = start_servers(home, conf.rasa_port, conf.actions_port, rasa_processes=conf.rasa_processes)
         env = {**os.environ, "THUTUC_RASA_PORT": str(conf.rasa_port), "THUTUC_ACTIONS_PORT": str(conf.actions_port),
                "THUTUC_WEB_HOST": conf.web_host, "THUTUC_WEB_PORT": str(conf.web_port)}
         front = subprocess.Popen([sys.executable, "-m", "bot.cli", "frontend"], cwd=home, env=env,
@@ -303,7 +309,7 @@ def run_command(
         console.print(f"\n[bold]Open {url} in a browser to chat with the assistant.[/bold]\n"
                       f"Telegram: {telegram}\nHealth: {url}/health   Rasa REST: {conf.rasa_url}/webhooks/rest/webhook\n"
                       "Ctrl-C stops everything.", highlight=False)
-        names = ("action server", "Rasa", "front end")
+        names = ("action server", *(["Rasa"] * (len(procs) - 2)), "front end")
         while True:
             for name, p in zip(names, procs):
                 if p.poll() is not None:

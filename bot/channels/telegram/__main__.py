@@ -21,7 +21,7 @@ from .app import start_telegram
 
 async def run(settings: Settings) -> None:
     store = FrontendStore.open(settings.frontend_db)
-    rasa = AsyncRasaClient(settings.rasa_url)
+    rasa = AsyncRasaClient(settings.rasa_urls)
     router = ConversationRouter(settings, rasa, store)
     front = await start_telegram(settings, router)
     stop = asyncio.Event()
