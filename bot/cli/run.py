@@ -286,6 +286,7 @@ def run_command(
         console.print("Starting the action server and Rasa (about a minute)…")
         procs = start_servers(home, conf.rasa_port, conf.actions_port, rasa_processes=conf.rasa_processes)
         env = {**os.environ, "THUTUC_RASA_PORT": str(conf.rasa_port), "THUTUC_ACTIONS_PORT": str(conf.actions_port),
+               "THUTUC_RASA_PROCESSES": str(conf.rasa_processes),  # the front end routes over the same set
                "THUTUC_WEB_HOST": conf.web_host, "THUTUC_WEB_PORT": str(conf.web_port)}
         front = subprocess.Popen([sys.executable, "-m", "bot.cli", "frontend"], cwd=home, env=env,
                                  preexec_fn=_die_with_parent())
