@@ -26,7 +26,9 @@ async def servers():
 
 
 def _settings(tmp_path, rasa_port, actions_port, **extra) -> Settings:
-    return Settings(home=tmp_path, frontend_db=tmp_path / "fe.db", rasa_port=rasa_port, actions_port=actions_port,
+    # One scripted Rasa: every conversation goes to it.
+    return Settings(home=tmp_path, frontend_db=tmp_path / "fe.db", rasa_port=rasa_port, rasa_processes=1,
+                    actions_port=actions_port,
                     office_file=PROJECT_ROOT / "data" / "office.yml", web_port=free_port(), **extra)
 
 

@@ -41,7 +41,7 @@ async def test_twenty_concurrent_chats_lose_and_reorder_nothing(tmp_path):
 def _spawn(fake: FakeTelegram, rasa: ScriptedRasa, tmp_path):
     env = {**os.environ, "THUTUC_HOME": str(PROJECT_ROOT), "THUTUC_FRONTEND_DB": str(tmp_path / "frontend.db"),
            "THUTUC_TELEGRAM_TOKEN": fake.token, "THUTUC_TELEGRAM_API_URL": fake.base_url,
-           "THUTUC_RASA_PORT": str(rasa.port), "THUTUC_SENDER_SECRET": "s", "THUTUC_STAFF_CHAT_ID": "",
+           "THUTUC_RASA_PORT": str(rasa.port), "THUTUC_RASA_PROCESSES": "1", "THUTUC_SENDER_SECRET": "s", "THUTUC_STAFF_CHAT_ID": "",
            "THUTUC_TELEGRAM_WEBHOOK_URL": "", "PYTHONUNBUFFERED": "1"}
     return asyncio.create_subprocess_exec(sys.executable, "-m", "bot.channels.telegram", env=env,
                                           cwd=str(PROJECT_ROOT), stdout=asyncio.subprocess.PIPE,
