@@ -268,9 +268,7 @@ class SearchService:
         r = self.ranking
         fused: dict[str, float] = {}
         groups = self.glossary.expand_groups(query)
-        vi_terms: list[str] = []
-        for group in groups:
-            vi_terms += [t for t in self.glossary.raw[group][0] if t not in vi_terms]
+        vi_terms = self.glossary.terms_of(groups)
         lexical = f"{query} {' '.join(vi_terms)}" if vi_terms else query
         vector = self._query_vector(query)
         vi_too = bool(r.vi_dense_weight and self._vi_count)

@@ -152,8 +152,12 @@ class Glossary:
         The longest match wins: a term found only inside a longer matched term ("임시" and "거주" inside
         "임시거주증", "temporary" inside "temporary residence card") adds nothing of its own, so the
         pieces of a compound do not pull the search towards other procedures."""
+        return self.terms_of(self.expand_groups(query))
+
+    def terms_of(self, groups: list[int]) -> list[str]:
+        """The Vietnamese terms of the entries `groups` (from `expand_groups`), each once, in order."""
         out: list[str] = []
-        for group in self.expand_groups(query):
+        for group in groups:
             out += [t for t in self.raw[group][0] if t not in out]
         return out
 
