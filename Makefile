@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/3.10.13/bin/python)
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+# In CI no pip cache: the sentence-transformers extra brings a CUDA build of torch (several GB) and a
+# cached copy of every wheel doubled the disk it needs (a CI run once ran out of space there).
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt $(if $(CI),--no-cache-dir)
 SHARED_DATA ?= ../shared/data
 CRAWL := $(SHARED_DATA)/dvcqg_tthc_2642.jsonl.gz
 
