@@ -82,7 +82,7 @@ bench-frontend: install
 # Intent and entity figures per language on bench/nlu_holdout/ (never trained on): trains an NLU-only
 # model from data/nlu in a temporary directory (MODEL=path.tar.gz evaluates an existing model instead).
 bench-nlu: install
-	RASA_TELEMETRY_ENABLED=false OMP_WAIT_POLICY=PASSIVE $(BIN)/python bench/nlu_eval.py $(if $(MODEL),--model $(MODEL))
+	RASA_TELEMETRY_ENABLED=false OMP_WAIT_POLICY=PASSIVE $(BIN)/python bench/nlu_eval.py $(if $(MODEL),--model $(MODEL)) $(if $(CV),--cv $(CV))
 
 lint: install
 	$(BIN)/ruff check bot tests bench

