@@ -58,6 +58,22 @@ def test_stories_in_five_languages(model, tmp_path):
     assert result.returncode == 0, detail[-4000:] + result.stdout[-2000:] + result.stderr[-2000:]
 
 
+@e2e
+def test_intent_f1_on_the_held_out_messages(model):
+    """The trained model on bench/nlu_holdout (messages never trained on): intent macro-F1 at the
+    issue's target in every language (fallbacks count as errors), entity F1 close to the lexicon's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nlu_eval", PROJECT_ROOT / "bench" / "nlu_eval.py")
+    nlu_eval = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nlu_eval)
+    results = nlu_eval.evaluate(model, show=3, errors=False)
+    assert set(results) == {"vi", "en", "zh", "ko", "ja"}
+    for lang, r in results.items():
+        assert r["intent_macro_f1"] >= 0.95, (lang, r)
+        assert r["entity_f1"] >= 0.95, (lang, r)
+
+
 @pytest.fixture(scope="module")
 def servers(model):
     from bot.cli.run import start_servers, stop_servers
