@@ -229,15 +229,17 @@ def test_unasked_follow_up_variant_ranks_below_the_basic_procedure(built, embedd
     svc = SearchService(built, embedder=embedder)
     unasked, asked = "thẻ tạm trú cho người nước ngoài", "cấp lại thẻ tạm trú cho người nước ngoài"
     before = {q: dict(svc.rank(q, "vi"))["1.003460"] for q in (unasked, asked)}
+    penalty, first_penalty = -svc.ranking.weight("unasked_action"), -svc.ranking.weight("first_time_unasked")
+    assert first_penalty > penalty > 0  # a penalty, the larger when the question says "first time"
     svc._follow_up = {"1.003460": "cap lai"}  # as if the card procedure were its reissue twin
     after = {q: dict(svc.rank(q, "vi"))["1.003460"] for q in (unasked, asked)}
-    assert after[unasked] == pytest.approx(before[unasked] - svc.ranking.unasked_action_weight)
+    assert after[unasked] == pytest.approx(before[unasked] - penalty)
     assert after[asked] == pytest.approx(before[asked])  # the question names the action
     first = "cấp thẻ tạm trú lần đầu cho người nước ngoài"  # says outright it is not a reissue
     svc._follow_up = {}
     plain = dict(svc.rank(first, "vi"))["1.003460"]
     svc._follow_up = {"1.003460": "cap lai"}
-    assert dict(svc.rank(first, "vi"))["1.003460"] == pytest.approx(plain - svc.ranking.first_time_weight)
+    assert dict(svc.rank(first, "vi"))["1.003460"] == pytest.approx(plain - first_penalty)
 
 
 def test_index_lists_the_vietnamese_passages(built):
@@ -255,16 +257,19 @@ def test_citizen_question_pushes_the_foreign_element_twin_down(built, embedder):
     import dataclasses
 
     svc = SearchService(built, embedder=embedder)
-    neutral = SearchService(built, embedder=embedder, ranking=dataclasses.replace(svc.ranking, citizen_weight=0.0))
+    penalty = -svc.ranking.weight("citizen_twin")
+    assert penalty > 0
+    learned = tuple((f, 0.0 if f == "citizen_twin" else w) for f, w in svc.ranking.learned)
+    neutral = SearchService(built, embedder=embedder, ranking=dataclasses.replace(svc.ranking, learned=learned))
     citizen, foreign = "đăng ký kết hôn ở xã", "đăng ký kết hôn với chồng người Hàn Quốc"
     assert "2.000806" in svc._foreign_twins  # "... kết hôn có yếu tố nước ngoài"
     assert dict(svc.rank(citizen, "vi"))["2.000806"] == pytest.approx(
-        dict(neutral.rank(citizen, "vi"))["2.000806"] - svc.ranking.citizen_weight)
+        dict(neutral.rank(citizen, "vi"))["2.000806"] - penalty)
     assert dict(svc.rank(foreign, "vi"))["2.000806"] == pytest.approx(dict(neutral.rank(foreign, "vi"))["2.000806"])
     assert dict(svc.rank(citizen, "en"))["2.000806"] == pytest.approx(dict(neutral.rank(citizen, "en"))["2.000806"])
     worker = "đăng ký kết hôn cho người lao động"  # the "lao" of "lao động" is not Laos
     assert dict(svc.rank(worker, "vi"))["2.000806"] == pytest.approx(
-        dict(neutral.rank(worker, "vi"))["2.000806"] - svc.ranking.citizen_weight)
+        dict(neutral.rank(worker, "vi"))["2.000806"] - penalty)
 
 
 def test_index_holds_the_glossary_vectors_and_a_search_combines_them(built, embedder):
@@ -314,3 +319,115 @@ def test_index_without_glossary_vectors_is_stale(built, embedder):
     (built.index_dir / "glossary.npy").unlink()
     with pytest.raises(IndexStale):
         SearchService(built, embedder=embedder)
+
+
+def test_features_are_the_runs_ranks_and_scores_and_the_priors(built, embedder):
+    """Each candidate's row: 1 / (rrf_k + rank) and the raw score in each list (a candidate missing from
+    a list gets 0 and the list's lowest score), BM25 relative to the question's best, then the priors."""
+
+    from bot.search.engine import FEATURES, _plain_words
+
+    svc = SearchService(built, embedder=embedder)
+    query = "extend my temporary residence card"
+    codes, x = svc.features(query, "en")
+    assert x.shape == (len(codes), len(FEATURES)) and len(set(codes)) == len(codes)
+    col = {f: x[:, FEATURES.index(f)] for f in FEATURES}
+    groups = svc.glossary.expand_groups(query)
+    lexical = f"{query} {' '.join(svc.glossary.terms_of(groups))}"
+    dense, vi_dense = svc._dense_runs(embedder.embed_query(query), vi_too=True)
+    runs = {"dense": dense, "bm25": svc._bm25_ranks(lexical), "vi_dense": vi_dense,
+            "glossary": svc._dense_runs(svc._terms_vector(groups))[0]}
+    k = svc.ranking.rrf_k
+    for name, ranks in runs.items():
+        assert ranks
+        position = {c: i for i, (c, _) in enumerate(ranks, 1)}
+        scale = ranks[0][1] if name == "bm25" else 1.0
+        for code, rr, raw in zip(codes, col[f"rr_{name}"], col[f"raw_{name}"]):
+            if code in position:
+                assert rr == pytest.approx(1 / (k + position[code]))
+                assert raw == pytest.approx(dict(ranks)[code] / scale)
+            else:
+                assert rr == 0 and raw == pytest.approx(ranks[-1][1] / scale)
+    assert col["raw_bm25"].max() == pytest.approx(1.0)
+    # The share of the expansion's Vietnamese terms in the candidate's (unaccented) Vietnamese name.
+    terms = [_plain_words(t) for t in svc.glossary.terms_of(groups)]
+    for code, share in zip(codes, col["name_glossary"]):
+        name = _plain_words(svc.catalogue.get(code).name["vi"])
+        assert share == pytest.approx(sum(t in name for t in terms) / len(terms))
+    assert col["name_glossary"][codes.index("1.003460")] > 0  # "Cấp thẻ tạm trú cho người nước ngoài ..."
+    assert ((col["popularity"] >= 0) & (col["popularity"] <= 1)).all()
+    card = codes.index("1.003460")  # "... cho người nước ngoài", asked in English
+    assert col["foreign_user"][card] == 1 and col["curated"][card] == 1 and col["local_level"][card] == 1
+    assert not col["citizen_twin"].any()  # not a Vietnamese citizen's question
+    _, vi_x = svc.features("gia hạn thẻ tạm trú", "vi")
+    assert not vi_x[:, FEATURES.index("foreign_user")].any()
+    _, plain_x = svc.features("nothing to expand here", "en")  # no glossary match: no name evidence
+    assert not plain_x[:, FEATURES.index("name_glossary")].any()
+
+
+def test_rank_is_the_weighted_sum_of_the_features(built, embedder):
+    import dataclasses
+
+    import numpy as np
+
+    from bot.search.engine import FEATURES, LEARNED_WEIGHTS, Ranking
+
+    assert [f for f, _ in LEARNED_WEIGHTS] == list(FEATURES)  # what bench/fit_ranking.py wrote
+    svc = SearchService(built, embedder=embedder)
+    assert svc.ranking.learned == LEARNED_WEIGHTS
+    codes, x = svc.features("dang ky tam tru", "vi")
+    scores = x @ np.array([w for _, w in LEARNED_WEIGHTS])
+    ranked = svc.rank("dang ky tam tru", "vi")
+    assert [c for c, _ in ranked] == [codes[i] for i in np.argsort(-scores, kind="stable")]
+    assert ranked[0][0] == "1.004194"
+    # Without learned weights the hand-set fusion applies: reciprocal-rank fusion plus the priors.
+    hand = Ranking(learned=())
+    w = dict(zip(FEATURES, hand.weights()))
+    assert w["rr_bm25"] == hand.bm25_weight and w["citizen_twin"] == -hand.citizen_weight
+    assert all(w[f] == 0 for f in FEATURES if f.startswith("raw_"))
+    with pytest.raises(ValueError):
+        dataclasses.replace(hand, learned=(("no_such_feature", 1.0),)).weights()
+
+
+def test_fit_ranking_learns_weights_that_rank_the_right_candidate_first(tmp_path):
+    """bench/fit_ranking.py on a small synthetic set: the right candidate's feature is the only signal;
+    folds keep a procedure's questions together; the written weights load back."""
+    import importlib.util
+
+    import numpy as np
+
+    from bot.search.engine import FEATURES
+
+    spec = importlib.util.spec_from_file_location("fit_ranking", PROJECT_ROOT / "bench" / "fit_ranking.py")
+    fit_ranking = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit_ranking)
+    rng = np.random.default_rng(0)
+    signal, penalty = FEATURES.index("raw_vi_dense"), FEATURES.index("unasked_action")
+    queries, expected = [], []
+    for q in range(40):
+        codes = [f"{q}.{i}" for i in range(8)]
+        x = rng.normal(0.5, 0.2, (8, len(FEATURES)))  # noise, but for the signal and the penalty
+        x[:, signal] = rng.normal(0.5, 0.05, 8)
+        x[:, penalty] = 0.0
+        x[1:3, penalty] = 1.0  # two wrong candidates are unasked follow-ups ...
+        x[1:3, signal] += 0.4  # ... that look alike on the signal
+        x[0, signal] += 0.6  # the right one
+        queries.append(fit_ranking.Query("vi", codes, x, (codes[0],)))
+        expected.append((codes[0],) if q % 4 else (codes[0], f"{q - 1}.0"))  # some share a procedure
+    w = fit_ranking.fit(queries, l2=1.0)
+    assert w[signal] > 0 and w[penalty] < 0
+    assert all(r == 1 for r in fit_ranking.ranks(queries, w))
+    groups = fit_ranking.procedure_groups(expected)
+    assert groups[3] == groups[4] and groups[4] != groups[5]  # question 4 also accepts question 3's code
+    folds = fit_ranking.folds(groups)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(40))
+    assert all(len({groups[i] for i in f} & {groups[i] for i in g}) == 0
+               for f in folds for g in folds if f is not g)
+    engine = tmp_path / "engine.py"
+    engine.write_text("# BEGIN weights fitted by bench/fit_ranking.py (x)\nLEARNED_WEIGHTS = ()\n"
+                      "# END weights fitted by bench/fit_ranking.py\n", encoding="utf-8")
+    fit_ranking.write_weights(w, engine)
+    namespace: dict = {}
+    exec(engine.read_text(encoding="utf-8"), namespace)
+    assert [f for f, _ in namespace["LEARNED_WEIGHTS"]] == list(FEATURES)
+    assert np.allclose([v for _, v in namespace["LEARNED_WEIGHTS"]], w, rtol=1e-5, atol=1e-9)

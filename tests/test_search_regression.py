@@ -16,7 +16,7 @@ from bot.catalogue import Catalogue, import_crawl
 from bot.catalogue.curated import load_dir
 from bot.config import PROJECT_ROOT, Settings
 from bot.search import SearchService, build_index, make_embedder
-from bot.search.evaluate import evaluate, read_eval_file
+from bot.search.evaluate import EvalResult, evaluate, read_eval_file
 from bot.search.glossary import load_glossary
 
 DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
@@ -25,9 +25,18 @@ DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
 # ko 0.80/0.98, ja 0.84/0.96
 # (before the colloquial glossary, the Vietnamese-passage dense run, BM25 b=0.5 and the twin priors:
 # vi 0.78/0.98, en 0.73/0.98, zh 0.76/0.92, ko 0.70/0.94, ja 0.75/0.92).
-FLOORS_R1 = {"vi": 0.84, "en": 0.71, "zh": 0.82, "ko": 0.74, "ja": 0.80}
-FLOORS_R5 = {"vi": 0.95, "en": 0.96, "zh": 0.96, "ko": 0.96, "ja": 0.94}
-
+# With the learned ranking (bench/fit_ranking.py), on these first 272 questions: vi 0.86/1.00,
+# en 0.84/1.00, zh 0.98/1.00, ko 0.84/1.00, ja 0.84/0.98 (fitted on them among others: 5-fold
+# cross-validated, by procedure, over the whole file vi 0.85/0.98 en 0.75/0.94 zh 0.84/0.97 ko 0.71/0.94
+# ja 0.74/0.95, against 0.85/0.97 0.68/0.91 0.75/0.95 0.67/0.93 0.70/0.90 for the hand-set weights).
+ORIGINAL = 272  # the questions the floors below were first set on; the ones after came with the learned ranking
+FLOORS_R1 = {"vi": 0.84, "en": 0.80, "zh": 0.94, "ko": 0.80, "ja": 0.80}
+FLOORS_R5 = {"vi": 0.97, "en": 0.97, "zh": 0.97, "ko": 0.97, "ja": 0.96}
+# The whole file: the 200 questions added with the learned ranking are harder (half ask in a foreign
+# language about imported procedures, whose only foreign-language evidence is the glossary).
+# Measured: vi 0.85/0.99, en 0.77/0.95, zh 0.86/0.97, ko 0.72/0.96, ja 0.73/0.95.
+FULL_FLOORS_R1 = {"vi": 0.82, "en": 0.74, "zh": 0.83, "ko": 0.69, "ja": 0.69}
+FULL_FLOORS_R5 = {"vi": 0.97, "en": 0.92, "zh": 0.94, "ko": 0.93, "ja": 0.92}
 
 @pytest.fixture(scope="module")
 def full_service(tmp_path_factory):
@@ -48,8 +57,13 @@ def full_service(tmp_path_factory):
 
 @requires_shared
 def test_dev_set_metrics_stay_above_floors(full_service):
-    metrics = evaluate(full_service, read_eval_file(DEV)).metrics()
-    for lang, m in metrics["per_lang"].items():
+    cases = read_eval_file(DEV)
+    result = evaluate(full_service, cases)
+    for lang, m in result.metrics()["per_lang"].items():
+        assert m["r1"] >= FULL_FLOORS_R1[lang], (lang, m)
+        assert m["r5"] >= FULL_FLOORS_R5[lang], (lang, m)
+    original = EvalResult(ranks=result.ranks[:ORIGINAL])
+    for lang, m in original.metrics()["per_lang"].items():
         assert m["r1"] >= FLOORS_R1[lang], (lang, m)
         assert m["r5"] >= FLOORS_R5[lang], (lang, m)
 

