@@ -87,15 +87,21 @@ def _wait_gone(pids: set[int], seconds: float = 30) -> set[int]:
     return {p for p in pids if _alive(p)}
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.fixture
-def started(tmp_path):
+def started(tmp_path, request):
     """A `thutuc run` in its own session (like a terminal's foreground job), ready to chat."""
+    ignored = request.node.get_closest_marker("sigint_ignored") is not None
     ports = {"THUTUC_RASA_PORT": free_port(), "THUTUC_ACTIONS_PORT": free_port(), "THUTUC_WEB_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
            "THUTUC_TELEGRAM_TOKEN": ""}
     log = open(tmp_path / "run.log", "w+")
     proc = subprocess.Popen([sys.executable, "-c", RUNNER], cwd=PROJECT_ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_ignore_sigint if ignored else None)
     url = f"http://127.0.0.1:{ports['THUTUC_WEB_PORT']}"
     deadline = time.monotonic() + 60
     while f"Open {url}" not in (tmp_path / "run.log").read_text():
@@ -142,6 +148,15 @@ def test_sigterm_to_run_alone_stops_its_children(started):
     proc.send_signal(signal.SIGTERM)  # e.g. a service manager stopping `make run`
     assert proc.wait(30) == 0, log.read_text()
     assert _wait_gone(kids) == set()
+
+
+@pytest.mark.sigint_ignored
+def test_sigint_stops_a_run_started_in_the_background(started):
+    proc, url, kids, log, ports = started  # SIGINT inherited as ignored, as `make run &` in a script
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 0, log.read_text()
+    assert _wait_gone(kids) == set()
+    assert "Stopped." in log.read_text()
 
 
 def test_kill_9_of_run_leaves_no_orphan(started):

@@ -276,11 +276,13 @@ def run_command(
         if not _port_free(host, port):
             fail(f"port {port} for {what} is in use (another `make run`?); stop it or set {var}")
 
-    # SIGTERM (or the terminal closing) must stop the children too, as Ctrl-C does.
+    # SIGTERM (or the terminal closing) must stop the children too, as Ctrl-C does. SIGINT is set here
+    # too: a process started in the background by a shell script inherits SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler (`kill -INT` did nothing).
     def _interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     procs: list[subprocess.Popen] = []
     try:
         console.print("Starting the action server and Rasa (about a minute)…")
