@@ -117,7 +117,8 @@ def test_fingerprint_follows_the_procedure_files(tmp_path):
     first = VietnameseAccents.fingerprint_addon({"procedures": str(folder)})
     (folder / "a.yml").write_text("name:\n  vi: Đăng ký thường trú\n", encoding="utf-8")
     assert VietnameseAccents.fingerprint_addon({"procedures": str(folder)}) != first
-    assert VietnameseAccents.fingerprint_addon({"procedures": None}) is None
+    # Without procedure files it still follows the code of the trained components.
+    assert VietnameseAccents.fingerprint_addon({"procedures": None}) not in (None, first)
 
 
 def test_featurizer_embeds_the_restored_text_and_shares_only_vectors_of_the_text_as_typed(tmp_path):

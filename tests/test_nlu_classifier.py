@@ -133,3 +133,27 @@ def test_bad_config_is_refused(storage, key, value):
     with pytest.raises(InvalidConfigException, match=key):
         E5CharIntentClassifier.create({**E5CharIntentClassifier.get_default_config(), key: value},
                                       storage, Resource("intents"), CONTEXT)
+
+
+def test_trained_components_fingerprint_their_code(tmp_path):
+    """Rasa's training cache and `thutuc train --if-stale` follow our components' code, not only
+    their config: a changed classifier must retrain."""
+    import shutil
+
+    from bot.config import PROJECT_ROOT
+    from bot.nlu import TRAINED_CODE, code_fingerprint
+    from bot.nlu.accents import VietnameseAccents
+    from bot.nlu.featurizer import E5Featurizer
+    from bot.nlu.tokenizer import MultilingualTokenizer
+
+    for component in (MultilingualTokenizer, E5Featurizer, E5CharIntentClassifier):
+        assert component.fingerprint_addon({}) == code_fingerprint()
+    assert VietnameseAccents.fingerprint_addon({"procedures": None}) != code_fingerprint()
+    package = tmp_path / "bot"
+    for name in TRAINED_CODE:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_ROOT / "bot" / name, package / name)
+    assert code_fingerprint(package) == code_fingerprint()
+    classifier = package / "nlu" / "classifier.py"
+    classifier.write_text(classifier.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert code_fingerprint(package) != code_fingerprint()

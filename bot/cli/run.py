@@ -29,7 +29,10 @@ def _rasa_bin() -> str:
 
 
 def _fingerprint(home: Path) -> str:
-    h = hashlib.sha256()
+    """The training inputs and the code of our trained NLU components (bot.nlu.code_fingerprint)."""
+    from ..nlu import code_fingerprint
+
+    h = hashlib.sha256(code_fingerprint().encode())
     for name in RASA_INPUTS:
         path = home / name
         files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]

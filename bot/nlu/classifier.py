@@ -34,6 +34,8 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from . import code_fingerprint
+
 logger = logging.getLogger(__name__)
 
 _ARRAYS = "intent_classifier.npz"
@@ -50,6 +52,11 @@ def _char_vectorizer(ngram_range: Sequence[int], min_df: int = 1, vocabulary: Op
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class E5CharIntentClassifier(GraphComponent, IntentClassifier):
     """Logistic regression over [e5 sentence vector, char_weight × char n-gram tf-idf]."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Our code decides the model: a change must retrain, not restore Rasa's cache (bot.nlu)."""
+        return code_fingerprint()
 
     @classmethod
     def required_components(cls) -> List[Type]:

@@ -26,6 +26,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from ..i18n.script import HAN, HANGUL, KANA
+from . import code_fingerprint
 
 # Han and kana plus the ideographic iteration marks and the supplementary ideograph planes.
 _CJK = HAN + KANA + "\u3005\u3007\u303b\U00020000-\U0003134f"
@@ -68,6 +69,11 @@ def split(text: str) -> List[Token]:
 )
 class MultilingualTokenizer(Tokenizer):
     """Vietnamese syllables, English and Korean words, Chinese and Japanese characters."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Our code, not only the config, decides the tokens: a change must retrain (bot.nlu)."""
+        return code_fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
