@@ -91,6 +91,20 @@ async def test_search_tells_the_front_end_its_confidence(services_ready):
     assert [m["custom"]["meta"] for m in messages if "meta" in (m.get("custom") or {})] == [{"band": "low"}]
 
 
+async def test_search_uses_the_text_the_nlu_restored_accents_to(services_ready, monkeypatch):
+    asked = []
+    real = services_ready.search.search
+    monkeypatch.setattr(services_ready.search, "search", lambda q, **kw: asked.append(q) or real(q, **kw))
+    tracker = make_tracker("dang ky ket hon voi nguoi nuoc ngoai")
+    tracker.latest_message["thutuc_accented_text"] = "đăng ký kết hôn với người nước ngoài"
+    _, events = await run(ActionSearchProcedure(), tracker)
+    assert asked == ["đăng ký kết hôn với người nước ngoài"]
+    assert SlotSet("language", "vi") in events
+    assert SlotSet("procedure_code", "2.000806") in events
+    await run(ActionSearchProcedure(), make_tracker("đăng ký tạm trú"))  # nothing restored: as typed
+    assert asked[-1] == "đăng ký tạm trú"
+
+
 async def test_a_bare_dossier_code_starts_the_status_form(services_ready):
     tracker = make_tracker("H56.14-240823-0001", "inform",
                            entities=[{"entity": "dossier_code", "value": "H56.14-240823-0001"}])

@@ -101,6 +101,8 @@ def test_component_trains_persists_loads_and_marks_only_restored_messages(tmp_pa
     loaded.process(messages)
     assert [m.get(ACCENTED_TEXT) for m in messages] == ["tạm biệt nhé", None, None]
     assert [m.get(TEXT) for m in messages] == ["tam biet nhe", "tạm biệt nhé", "thank you"]
+    # The restored text is part of the parse data (the actions search with it).
+    assert messages[0].as_dict(only_output_properties=True)[ACCENTED_TEXT] == "tạm biệt nhé"
 
 
 def test_untrained_component_changes_nothing(tmp_path):
@@ -121,7 +123,7 @@ def test_fingerprint_follows_the_procedure_files(tmp_path):
     assert VietnameseAccents.fingerprint_addon({"procedures": None}) not in (None, first)
 
 
-def test_featurizer_embeds_the_restored_text_and_shares_only_vectors_of_the_text_as_typed(tmp_path):
+def test_featurizer_embeds_the_restored_text_and_shares_it_under_the_text_embedded(tmp_path):
     from bot.nlu.featurizer import E5Featurizer, embed_queries
     from bot.nlu.tokenizer import MultilingualTokenizer
 
@@ -145,4 +147,5 @@ def test_featurizer_embeds_the_restored_text_and_shares_only_vectors_of_the_text
     assert float(vector(restored) @ embed_queries(["cảm ơn bạn"])[0]) > 0.999
     assert float(vector(restored) @ embed_queries(["cam on ban"])[0]) < 0.99
     assert np.allclose(vector(restored), vector(typed), atol=1e-5)
-    assert shared.put_texts == ["cảm ơn bạn"]  # the typed one only; search embeds "cam on ban" itself
+    # Each vector under the text it is the embedding of: the actions search with the restored text.
+    assert shared.put_texts == ["cảm ơn bạn", "cảm ơn bạn"]

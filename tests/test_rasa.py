@@ -74,6 +74,18 @@ def test_intent_f1_on_the_held_out_messages(model):
         assert r["entity_f1"] >= 0.95, (lang, r)
 
 
+@e2e
+async def test_parse_data_carries_the_restored_accents_for_the_actions(model):
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    parsed = await agent.parse_message("cho toi hoi lam giay khai sinh cho con o dau")
+    assert "làm giấy khai sinh cho con ở đâu" in parsed["thutuc_accented_text"]
+    assert parsed["text"] == "cho toi hoi lam giay khai sinh cho con o dau"  # the text stays as typed
+    parsed = await agent.parse_message("làm giấy khai sinh ở đâu")
+    assert "thutuc_accented_text" not in parsed  # typed with accents: nothing restored
+
+
 @pytest.fixture(scope="module")
 def servers(model):
     from bot.cli.run import start_servers, stop_servers

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from ..catalogue import Procedure
 from ..i18n.messages import t
+from ..nlu import ACCENTED_TEXT
 from .base import ThutucAction, mark_confidence, offer_links, say
 from .services import services
 
@@ -20,6 +21,13 @@ LOW_CONFIDENCE_HANDOFF = 2  # low-confidence answers in a row before staff are b
 
 def _entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def _question(tracker: Tracker) -> str:
+    """What to search with: the message with its accents restored when the NLU restored them (a
+    Vietnamese question typed without any), else the message as typed."""
+    message = tracker.latest_message or {}
+    return message.get(ACCENTED_TEXT) or message.get("text") or ""
 
 
 def _buttons(lang: str) -> list[dict[str, Any]]:
@@ -92,8 +100,7 @@ class ActionSearchProcedure(ThutucAction):
         if code and code in services().catalogue:
             answer_card(dispatcher, services().catalogue.get(code), lang)
             return [SlotSet("procedure_code", code), SlotSet("low_confidence_count", 0.0)]
-        text = (tracker.latest_message or {}).get("text") or ""
-        hits = services().search.search(text, lang=lang, top_k=3)
+        hits = services().search.search(_question(tracker), lang=lang, top_k=3)
         band = hits[0].band if hits else "low"
         if band == "high":
             answer_card(dispatcher, services().catalogue.get(hits[0].code), lang)
@@ -121,7 +128,7 @@ class _FollowUp(ThutucAction):
     async def act(self, dispatcher, tracker, domain, lang) -> list[EventType]:
         p = procedure_in_context(tracker)
         if p is None:
-            text = (tracker.latest_message or {}).get("text") or ""
+            text = _question(tracker)
             hits = services().search.search(text, lang=lang, top_k=1) if text else []
             if hits and hits[0].band == "high" and services().search.lexical_support(text, hits[0].code):
                 p = services().catalogue.get(hits[0].code)

@@ -13,7 +13,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["TRAINED_CODE", "code_fingerprint"]
+__all__ = ["ACCENTED_TEXT", "TRAINED_CODE", "code_fingerprint"]
+
+# The parse-data key under which VietnameseAccents leaves a message's restored text (only when it
+# restored something). It reaches the tracker's latest message, so the actions search with it; defined
+# here so that the action server reads it without importing Rasa.
+ACCENTED_TEXT = "thutuc_accented_text"
 
 # The source files whose change changes what training produces (tokens, restored text, vectors, the
 # classifier), relative to the `bot` package. LexiconEntities is not trained: it reads its lists at load.

