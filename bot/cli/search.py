@@ -13,6 +13,7 @@ from rich.table import Table
 from ..catalogue import Catalogue, CatalogueFileError
 from ..i18n import SUPPORTED
 from ..search import EmbedderUnavailable, IndexMissing, IndexStale, SearchService, build_index, make_embedder
+from ..search.accents import load_search_restorer
 from ..search.evaluate import EvalFileError, evaluate, read_eval_file
 from ..search.glossary import GlossaryError, load_glossary
 from ..search.index import check_fresh
@@ -52,6 +53,7 @@ def build_command(
     if if_stale:
         try:
             check_fresh(s.index_dir, catalogue, embedder.id, glossary)
+            load_search_restorer(s, catalogue)  # rebuilt here, not at the next start, if its inputs changed
             console.print(f"Search index is up to date ({len(catalogue)} procedures).")
             return
         except (IndexMissing, IndexStale):
@@ -62,6 +64,7 @@ def build_command(
         report = build_index(catalogue, embedder, s.index_dir,
                              progress=lambda done, total: bar.update(task, completed=done, total=total),
                              glossary=glossary)
+    load_search_restorer(s, catalogue)  # the accent restorer for unaccented Vietnamese (bot.search.accents)
     console.print(
         f"Indexed {report.procedures} procedures ({catalogue.curated_count} curated), {report.passages} passages "
         f"({report.embedded} newly embedded) in {report.seconds:.1f} s → {report.path}"

@@ -23,7 +23,7 @@ ACCENTED_TEXT = "thutuc_accented_text"
 # The source files whose change changes what training produces (tokens, restored text, vectors, the
 # classifier), relative to the `bot` package. LexiconEntities is not trained: it reads its lists at load.
 TRAINED_CODE = ("nlu/tokenizer.py", "nlu/accents.py", "nlu/featurizer.py", "nlu/classifier.py",
-                "i18n/script.py")
+                "i18n/accents.py", "i18n/script.py")
 
 
 def code_fingerprint(package: Path | None = None) -> str:
