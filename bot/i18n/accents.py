@@ -197,8 +197,9 @@ def _case_like(original: str, new: str) -> str:
 
 
 def build_restorer(procedures: Optional[Path], examples: Iterable[str] = (), example_weight: int = 3,
-                   **kwargs) -> AccentRestorer:
-    """The model from the procedure files (if the folder exists) and the training examples.
+                   extra: Iterable[str] = (), **kwargs) -> AccentRestorer:
+    """The model from the procedure files (if the folder exists), the training examples and `extra`
+    Vietnamese text (counted once, as the procedure files).
 
     Accented examples are Vietnamese text (counted `example_weight` times: closer to chat than the
     procedure texts). The English word counts come from the procedures' English fields, then from the
@@ -211,8 +212,29 @@ def build_restorer(procedures: Optional[Path], examples: Iterable[str] = (), exa
         vi, en = corpus_from_procedures(Path(procedures))
     examples = [e for e in examples if e]
     accented = [e for e in examples if has_vietnamese_marks(e)]
-    texts = vi + accented * max(example_weight, 1)
+    texts = vi + list(extra) + accented * max(example_weight, 1)
     first = AccentRestorer.build(texts, en, **kwargs)
     latin = [e for e in examples if not has_vietnamese_marks(e) and _WORD.search(e)
              and not _OTHER_SCRIPT.search(e) and not first.looks_vietnamese(e)]
     return AccentRestorer.build(texts, en + latin, **kwargs)
+
+
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
+
+
+def nlu_examples(folder: Path) -> List[str]:
+    """The example texts of Rasa NLU files (`*.yml` in `folder`), entity annotations removed
+    ("[1.004194](procedure_code)" -> "1.004194"), read without Rasa."""
+    import yaml
+
+    texts: List[str] = []
+    for path in sorted(Path(folder).glob("*.yml")) if Path(folder).is_dir() else []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu") or []:
+            if "intent" not in block:
+                continue  # regex and lookup blocks hold patterns, not messages
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    texts.append(_ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", line[2:]).strip())
+    return [t for t in texts if t]

@@ -6,9 +6,9 @@ first, 0.83 (`bench/accent_search.py`). The assistant's NLU restores messages it
 search with that text; this restorer serves every other caller of `SearchService.search` (the CLI,
 `thutuc eval retrieval`) the same way.
 
-Its corpus is the catalogue's own Vietnamese: every accented string of the curated procedure files
-and the Vietnamese name of every procedure (imported ones included), with the files' English strings
-to keep English questions out. Building it takes a few seconds, so it is kept in the index folder
+Its corpus is the NLU's (the curated procedure files and the training examples of data/nlu, built the
+same way, bot.i18n.accents.build_restorer) plus the Vietnamese name of every procedure in the
+catalogue (imported ones included). Building it takes a few seconds, so it is kept in the index folder
 (`accents.json`) under a fingerprint of its inputs and of the restorer's code, and rebuilt only when
 one of them changed.
 """
@@ -24,34 +24,31 @@ from pathlib import Path
 from ..catalogue import Catalogue
 from ..config import Settings
 from ..i18n import accents
-from ..i18n.accents import AccentRestorer, corpus_from_procedures
+from ..i18n.accents import AccentRestorer, build_restorer, nlu_examples
 
 log = logging.getLogger(__name__)
 FILE = "accents.json"
 
 
-def _fingerprint(procedures_dir: Path, names: list[str]) -> str:
+def _fingerprint(folders: list[Path], names: list[str]) -> str:
     digest = hashlib.sha256(Path(accents.__file__).read_bytes())
-    for path in sorted(procedures_dir.glob("*.yml")) if procedures_dir.is_dir() else []:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for folder in folders:
+        for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+            digest.update(f"{folder.name}/{path.name}".encode())
+            digest.update(path.read_bytes())
     for name in names:
         digest.update(name.encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-def build_search_restorer(procedures_dir: Path, names: list[str]) -> AccentRestorer:
-    vi, en = corpus_from_procedures(procedures_dir) if procedures_dir.is_dir() else ([], [])
-    return AccentRestorer.build(vi + names, en)
-
-
 def load_search_restorer(settings: Settings, catalogue: Catalogue) -> AccentRestorer:
     """The restorer of this catalogue: read from the index folder when its inputs are unchanged, else
     built and saved there (a folder that cannot be written only costs the rebuild next time)."""
     procedures_dir = Path(settings.procedures_dir)
+    nlu_dir = Path(settings.home) / "data" / "nlu"
     names = sorted({p.name.get("vi", "") for p in catalogue} - {""})
-    fingerprint = _fingerprint(procedures_dir, names)
+    fingerprint = _fingerprint([procedures_dir, nlu_dir], names)
     path = Path(settings.index_dir) / FILE
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
@@ -59,7 +56,7 @@ def load_search_restorer(settings: Settings, catalogue: Catalogue) -> AccentRest
             return AccentRestorer.from_json(stored["model"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or damaged: rebuilt below
-    restorer = build_search_restorer(procedures_dir, names)
+    restorer = build_restorer(procedures_dir if procedures_dir.is_dir() else None, nlu_examples(nlu_dir), extra=names)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
