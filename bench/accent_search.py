@@ -4,8 +4,9 @@ Usage: .venv/bin/python bench/accent_search.py [FILE.jsonl]   (default: the dev 
 
 Every Vietnamese question is stripped of its accents, then searched as typed (stripped), as the NLU
 restores it (the restorer built as training builds it: data/procedures and the training examples of
-data/nlu; the actions search with that text, parse data `thutuc_accented_text`) and as search's own
-restorer does (bot.search.accents: data/procedures and the catalogue's names; for the CLI and
+data/nlu; the actions search with that text, parse data `thutuc_accented_text`) and through
+`SearchService.search`, which restores with its own restorer (bot.search.accents: the NLU's corpus
+plus the catalogue's names) and searches the typed and the restored text together (the CLI and
 `thutuc eval retrieval`). Prints R@1 / R@5 for each, and for the accented original.
 """
 
@@ -20,7 +21,6 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.i18n.script import strip_diacritics
 from bot.nlu.accents import build_restorer
 from bot.search import SearchService
-from bot.search.accents import load_search_restorer
 from bot.search.evaluate import read_eval_file
 
 
@@ -29,19 +29,18 @@ def main() -> None:
     examples = [m.get("text") for f in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if f.name != "regex.yml"
                 for m in load_data(str(f)).intent_examples]
     restorer = build_restorer(PROJECT_ROOT / "data" / "procedures", examples)
-    settings = Settings.from_env()
-    service = SearchService(settings)
-    search_restorer = load_search_restorer(settings, service.catalogue)
+    service = SearchService(Settings.from_env())
     cases = [c for c in read_eval_file(path) if c.lang == "vi"]
-    hits = {"accented": [0, 0], "stripped": [0, 0], "NLU": [0, 0], "search": [0, 0]}
+    hits = {"accented": [0, 0], "stripped": [0, 0], "NLU": [0, 0], "search()": [0, 0]}
     changed = 0
     for case in cases:
         stripped = strip_diacritics(case.query)
         restored = restorer.restore(stripped)
         changed += restored != stripped
-        for kind, query in (("accented", case.query), ("stripped", stripped), ("NLU", restored),
-                            ("search", search_restorer.restore(stripped))):
-            top = [code for code, _ in service.rank(query, "vi")[:5]]  # rank(): no restoring of its own
+        tops = {kind: [code for code, _ in service.rank(query, "vi")[:5]]  # rank(): no restoring of its own
+                for kind, query in (("accented", case.query), ("stripped", stripped), ("NLU", restored))}
+        tops["search()"] = [h.code for h in service.search(stripped, lang="vi", top_k=5)]
+        for kind, top in tops.items():
             hits[kind][0] += top[0] in case.expected
             hits[kind][1] += any(code in case.expected for code in top)
     print(f"{len(cases)} Vietnamese questions from {path.name}; the restorer changed {changed} stripped ones")

@@ -91,6 +91,19 @@ def test_search_finds_curated_procedures_across_languages(built, embedder):
     assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
 
 
+def test_vietnamese_typed_without_accents_is_searched_as_typed_and_restored(built, embedder, monkeypatch):
+    svc = SearchService(built, embedder=embedder)
+    asked = []
+    real = svc.rank
+    monkeypatch.setattr(svc, "rank", lambda q, lang=None: asked.append(q) or real(q, lang))
+    assert svc.search("dang ky ket hon voi nguoi nuoc ngoai", lang="vi")[0].code == "2.000806"
+    assert asked[-1] == "dang ky ket hon voi nguoi nuoc ngoai đăng ký kết hôn với người nước ngoài"
+    svc.search("đăng ký kết hôn", lang="vi")  # accented: searched as typed
+    svc.search("register a marriage", lang="en")  # another language: never restored
+    assert asked[-2:] == ["đăng ký kết hôn", "register a marriage"]
+    assert (built.index_dir / "accents.json").exists()  # kept for the next start
+
+
 def test_search_bad_input_is_harmless(built, embedder):
     svc = SearchService(built, embedder=embedder)
     assert svc.search("") == [] and svc.search("   \u200b ") == []

@@ -47,6 +47,11 @@ def _sentences(text: str) -> Iterable[List[str]]:
             yield words
 
 
+def _yaml_loader(yaml):
+    """libyaml's safe loader when PyYAML has it (about ten times faster on the procedure files)."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def corpus_from_procedures(folder: Path) -> Tuple[List[str], List[str]]:
     """The procedure files' accented strings (any field: names, aliases, sections, facts) and their
     English strings (fields under an `en` key)."""
@@ -69,7 +74,7 @@ def corpus_from_procedures(folder: Path) -> Tuple[List[str], List[str]]:
                 walk(value, english)
 
     for path in sorted(Path(folder).glob("*.yml")):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+        walk(yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml)))
     return vi, en
 
 
@@ -229,7 +234,7 @@ def nlu_examples(folder: Path) -> List[str]:
 
     texts: List[str] = []
     for path in sorted(Path(folder).glob("*.yml")) if Path(folder).is_dir() else []:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml)) or {}
         for block in data.get("nlu") or []:
             if "intent" not in block:
                 continue  # regex and lookup blocks hold patterns, not messages
