@@ -15,20 +15,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rasa.shared.nlu.training_data.loading import load_data  # noqa: TID251 (a bench script)
-
 from bot.config import PROJECT_ROOT, Settings
+from bot.i18n.accents import build_restorer, nlu_examples
 from bot.i18n.script import strip_diacritics
-from bot.nlu.accents import build_restorer
 from bot.search import SearchService
 from bot.search.evaluate import read_eval_file
 
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
-    examples = [m.get("text") for f in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")) if f.name != "regex.yml"
-                for m in load_data(str(f)).intent_examples]
-    restorer = build_restorer(PROJECT_ROOT / "data" / "procedures", examples)
+    restorer = build_restorer(PROJECT_ROOT / "data" / "procedures", nlu_examples(PROJECT_ROOT / "data" / "nlu"))
     service = SearchService(Settings.from_env())
     cases = [c for c in read_eval_file(path) if c.lang == "vi"]
     hits = {"accented": [0, 0], "stripped": [0, 0], "NLU": [0, 0], "search()": [0, 0]}

