@@ -25,6 +25,8 @@ class Settings:
     home: Path = field(default_factory=_default_home)
     #: Folder of the curated procedure files.
     procedures_dir: Path | None = None
+    #: Folder of the en/zh/ko/ja names of imported procedures (data/names).
+    names_dir: Path | None = None
     #: Folder of built indexes and models (git-ignored).
     models_dir: Path | None = None
     #: Folder of local databases (git-ignored).
@@ -89,6 +91,7 @@ class Settings:
         object.__setattr__(self, "home", home)
         defaults = {
             "procedures_dir": home / "data" / "procedures",
+            "names_dir": home / "data" / "names",
             "models_dir": home / "models",
             "var_dir": home / "var",
             "shared_data": home.parent / "shared" / "data",

@@ -79,6 +79,8 @@ async def test_chosen_procedure_gives_card_in_users_language(services_ready):
     assert [b["payload"] for b in card["buttons"]] == ["/ask_documents", "/ask_fee", "/ask_online_submission",
                                                        "/request_human"]
     assert "145" in card["text"]  # the fee line from the fee calculator
+    # The official Vietnamese name, which the counter and the portal use, is under our translation.
+    assert card["text"].splitlines()[1] == "正式名称（ベトナム語）：" + services_ready.catalogue.get("1.003460").name["vi"]
     links = [m["custom"]["links"] for m in messages if "links" in (m.get("custom") or {})]
     assert links == [[{"title": "国の公共サービスポータルで見る", "url": services_ready.catalogue.get("1.003460").url}]]
 

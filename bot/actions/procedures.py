@@ -61,6 +61,9 @@ def fee_text(p: Procedure, lang: str, quantity: int = 1) -> str:
 
 def answer_card(dispatcher: CollectingDispatcher, p: Procedure, lang: str) -> None:
     lines = [f"{p.name_in(lang)} ({p.code})"]
+    if p.name_in(lang) != p.name["vi"]:
+        # Our translation is what the user reads; the counter and the portal know the official name.
+        lines.append(t("card_official_name", lang, name=p.name["vi"]))
     if p.text_in(p.summary, lang):
         lines.append(p.text_in(p.summary, lang))
     if p.documents:

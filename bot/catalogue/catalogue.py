@@ -16,6 +16,7 @@ from typing import Iterator
 from ..config import Settings
 from .curated import load_dir, procedure_to_dict
 from .model import Procedure, UnknownProcedure
+from .names import NameTranslation, apply_names, load_names
 from .store import load_imported
 
 
@@ -39,8 +40,11 @@ def merge(curated: Procedure, imported: Procedure) -> Procedure:
 
 
 class Catalogue:
-    def __init__(self, procedures: dict[str, Procedure]):
+    def __init__(self, procedures: dict[str, Procedure],
+                 stale_names: list[tuple[NameTranslation, str]] | None = None):
         self._by_code = dict(sorted(procedures.items()))
+        # Translations of an official name the import has since changed (not used; for an operator).
+        self.stale_names = stale_names or []
 
     @classmethod
     def load(cls, settings: Settings) -> "Catalogue":
@@ -49,7 +53,8 @@ class Catalogue:
         merged = dict(imported)
         for code, p in curated.items():
             merged[code] = merge(p, imported[code]) if code in imported else p
-        return cls(merged)
+        merged, stale = apply_names(merged, load_names(settings.names_dir))
+        return cls(merged, stale)
 
     def __len__(self) -> int:
         return len(self._by_code)

@@ -100,13 +100,18 @@ def dump_yaml(d: dict) -> str:
     return yaml.safe_dump(d, allow_unicode=True, sort_keys=False, width=100)
 
 
-def read_file(path: Path) -> dict:
+def load_yaml(path: Path):
+    """The file's YAML, or CatalogueFileError saying where it is broken."""
     try:
-        d = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise CatalogueFileError(f"{path}:{where} not valid YAML ({getattr(e, 'problem', e)})") from e
+
+
+def read_file(path: Path) -> dict:
+    d = load_yaml(path)
     if not isinstance(d, dict):
         raise CatalogueFileError(f"{path}: expected a mapping at the top level")
     return d

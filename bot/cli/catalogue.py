@@ -12,13 +12,16 @@ from rich.table import Table
 from ..catalogue import (
     CatalogueFileError,
     CrawlFormatError,
+    Finding,
     import_crawl,
     list_fact_changes,
     list_findings,
     validate_dir,
 )
+from ..catalogue.catalogue import Catalogue
 from ..catalogue.crawl import load_popularity, procedure_from_record, read_records
 from ..catalogue.curated import load_dir, refresh_file, scaffold
+from ..catalogue.names import validate_names
 from ..catalogue.store import load_imported
 from .common import console, fail, print_json, settings
 
@@ -74,13 +77,23 @@ def import_command(
 
 @app.command("issues")
 def issues_command(
-    kind: Optional[str] = typer.Option(None, help="Only this kind (amount_mismatch, stale_note, code_mismatch)."),
+    kind: Optional[str] = typer.Option(
+        None, help="Only this kind (amount_mismatch, stale_note, code_mismatch, fact_change, stale_translation)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List imported records an operator should check, and facts that differ from curated files."""
+    """List imported records an operator should check, facts that differ from curated files, and
+    translated names whose official Vietnamese name has changed since (not used until updated)."""
     s = settings()
     findings = [f for f in list_findings(s.catalogue_db) if kind is None or f.kind == kind]
     changes = list_fact_changes(s.catalogue_db) if kind in (None, "fact_change") else []
+    if kind in (None, "stale_translation"):
+        try:
+            stale = Catalogue.load(s).stale_names
+        except CatalogueFileError as e:
+            fail(str(e))
+        findings += [Finding(t.code, "stale_translation",
+                             f"{Path(t.path).name} translates {t.vi!r}; the official name is now {now!r}")
+                     for t, now in stale]
     if as_json:
         print_json([{"code": f.code, "kind": f.kind, "detail": f.detail} for f in findings]
                    + [{"code": c.code, "kind": "fact_change", "detail": f"{c.fact}: {c.curated} -> {c.imported}"}
@@ -102,16 +115,20 @@ def issues_command(
 def validate_command(
     directory: Optional[Path] = typer.Argument(None, help="Folder of curated files (default: data/procedures)."),
 ) -> None:
-    """Check the curated files: schema, all five languages, unique codes, well-formed links."""
+    """Check the curated files (schema, all five languages, unique codes, well-formed links) and the
+    name files of imported procedures (schema, unique codes, none of them curated)."""
     s = settings()
     directory = directory or s.procedures_dir
     files = sorted(Path(directory).glob("*.yml"))
     problems = validate_dir(directory)
+    curated_codes = {Path(f).stem for f in files}
+    name_files = sorted(Path(s.names_dir).glob("*.yml")) if Path(s.names_dir).is_dir() else []
+    problems += validate_names(s.names_dir, curated_codes)
     for p in problems:
         typer.echo(str(p))
     if problems:
-        fail(f"{len(problems)} problem(s) in {len(files)} curated files.")
-    console.print(f"{len(files)} curated files are valid.")
+        fail(f"{len(problems)} problem(s) in {len(files)} curated files and {len(name_files)} name files.")
+    console.print(f"{len(files)} curated files and {len(name_files)} name files are valid.")
 
 
 @app.command("scaffold")

@@ -112,6 +112,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "성 공공서비스 포털",
         "ja": "省の公共サービスポータル",
     },
+    "card_official_name": {
+        "vi": "Tên chính thức: {name}",
+        "en": "Official name (Vietnamese): {name}",
+        "zh": "正式名称（越南语）：{name}",
+        "ko": "공식 명칭(베트남어): {name}",
+        "ja": "正式名称（ベトナム語）：{name}",
+    },
     "card_link": {
         "vi": "Nộp trực tuyến: {url}",
         "en": "Apply online: {url}",
