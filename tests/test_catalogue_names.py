@@ -84,12 +84,12 @@ def test_validate_names_reports_each_kind_of_problem(tmp_path):
     path.write_text(text, encoding="utf-8")
     messages = [p.message for p in validate_names(folder, curated_codes={"1.004194"})]
     assert any("1.004194 is curated" in m for m in messages)
-    assert any("also in" in m for m in messages)
+    assert any("names of 1.001200 also in" in m for m in messages)
     assert any("ja is missing" in m for m in messages)
     assert any("unknown key(s) note" in m for m in messages)
     assert any("code must be a quoted string, got 1.000003" in m for m in messages)
     # Malformed entries are skipped when loading; well-formed ones still load.
-    assert set(load_names(folder)) == {"1.001200", "1.004194"}
+    assert {t.code for t in load_names(folder)} == {"1.001200", "1.004194"}
 
 
 def test_a_broken_names_file_is_an_error_not_silently_empty(tmp_path):
@@ -107,9 +107,9 @@ def test_shipped_name_files_are_valid():
     curated = {p.stem for p in CURATED_DIR.glob("*.yml")}
     problems = validate_names(NAMES_DIR, curated)
     assert problems == [], "\n".join(map(str, problems[:20]))
-    names = load_names(NAMES_DIR)
+    names = [t for t in load_names(NAMES_DIR) if t.names]
     han, kana, hangul = re.compile(r"[\u4e00-\u9fff]"), re.compile(r"[\u3040-\u30ff]"), re.compile(r"[\uac00-\ud7a3]")
-    wrong_script = [t.code for t in names.values()
+    wrong_script = [t.code for t in names
                     if not han.search(t.names["zh"]) or kana.search(t.names["zh"])
                     or not hangul.search(t.names["ko"])
                     or not (han.search(t.names["ja"]) or kana.search(t.names["ja"]))
@@ -127,3 +127,35 @@ def test_every_imported_procedure_has_current_translated_names(tmp_path):
     assert [t.code for t, _ in cat.stale_names] == []
     missing = [p.code for p in cat if not p.curated and set(p.name) != {"vi", "en", "zh", "ko", "ja"}]
     assert missing == [], f"{len(missing)} imported procedures lack translated names, e.g. {missing[:10]}"
+
+
+def test_aliases_reach_imported_procedures_from_their_own_entries(imported_home):
+    aliases = {"vi": ["giấy qua biên giới"], "en": ["border crossing paper", "border pass"], "ko": ["국경 통행증"]}
+    write_names(imported_home / "data" / "names", [BORDER_PASS])
+    write_names(imported_home / "data" / "names",
+                [{"code": "1.001200", "vi": BORDER_PASS["vi"], "aliases": aliases},
+                 {"code": "1.004194", "vi": "Đăng ký tạm trú", "aliases": {"en": ["not for curated files"]}}],
+                name="aliases-1.yml")
+    cat = Catalogue.load(Settings(home=imported_home))
+    p = cat.get("1.001200")
+    assert p.name["en"] == BORDER_PASS["en"]  # names and aliases from two files meet
+    assert p.aliases == {"vi": ("giấy qua biên giới",), "en": ("border crossing paper", "border pass"),
+                         "ko": ("국경 통행증",)}
+    assert "not for curated files" not in cat.get("1.004194").aliases.get("en", ())
+    assert validate_names(imported_home / "data" / "names", curated_codes=()) == []
+
+
+def test_validate_names_checks_aliases(tmp_path):
+    folder = tmp_path / "names"
+    write_names(folder, [
+        {"code": "1.001200", "vi": "x", "aliases": {"fr": ["passe"]}},
+        {"code": "1.001201", "vi": "x", "aliases": {"en": "not a list"}},
+        {"code": "1.001202", "vi": "x", "aliases": {"en": ["a"]}, "en": "only one name"},
+        {"code": "1.001203", "vi": "x", "aliases": {"en": ["a"]}},
+        {"code": "1.001203", "vi": "x", "aliases": {"en": ["b"]}},
+    ])
+    messages = [p.message for p in validate_names(folder)]
+    assert any("aliases.fr: not one of" in m for m in messages)
+    assert any("aliases.en must be a non-empty list" in m for m in messages)
+    assert any("zh is missing" in m for m in messages)  # names are all four or none
+    assert any("aliases of 1.001203 also in" in m for m in messages)
