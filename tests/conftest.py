@@ -102,3 +102,15 @@ def small_settings(small_home) -> Settings:
 
 
 requires_shared = pytest.mark.skipif(not CRAWL.exists(), reason="../shared/data is absent on this machine")
+
+
+@pytest.fixture
+def imported_home(tmp_path, sample_crawl) -> Path:
+    """A project home with one curated file (1.004194) and the sample crawl imported."""
+    from bot.catalogue import import_crawl
+
+    home = tmp_path / "home"
+    (home / "data" / "procedures").mkdir(parents=True)
+    shutil.copy(CURATED_DIR / "1.004194.yml", home / "data" / "procedures")
+    import_crawl(sample_crawl, Settings(home=home).catalogue_db)
+    return home

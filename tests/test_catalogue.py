@@ -107,13 +107,8 @@ def test_import_reports_fact_changes_over_curated(tmp_path, sample_crawl):
     assert ("1.001193", "channels") in changed or ("1.001193", "name_vi") in changed
 
 
-def test_merged_catalogue_curated_text_wins_facts_refresh(tmp_path, sample_crawl):
-    home = tmp_path / "home"
-    (home / "data" / "procedures").mkdir(parents=True)
-    shutil.copy(CURATED_DIR / "1.004194.yml", home / "data" / "procedures")
-    s = Settings(home=home)
-    import_crawl(sample_crawl, s.catalogue_db)
-    cat = Catalogue.load(s)
+def test_merged_catalogue_curated_text_wins_facts_refresh(imported_home):
+    cat = Catalogue.load(Settings(home=imported_home))
     p = cat.get("1.004194")
     assert p.curated and p.name["en"] != "" and p.aliases["en"]
     assert p.channel("offline").fees[0].amount == 10000  # from the import

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import yaml
@@ -26,16 +25,6 @@ def write_names(folder, entries, name="part-1.yml"):
     path = folder / name
     path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def imported_home(tmp_path, sample_crawl):
-    home = tmp_path / "home"
-    (home / "data" / "procedures").mkdir(parents=True)
-    shutil.copy(CURATED_DIR / "1.004194.yml", home / "data" / "procedures")
-    s = Settings(home=home)
-    import_crawl(sample_crawl, s.catalogue_db)
-    return home
 
 
 def test_translated_names_reach_imported_procedures(imported_home):

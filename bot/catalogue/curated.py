@@ -172,15 +172,20 @@ def iter_files(directory: Path) -> Iterable[Path]:
     return sorted(Path(directory).glob("*.yml"))
 
 
+def readable_files(directory: Path | None, read, problems: list[Problem]):
+    """(path, what `read` made of it) for each YAML file of `directory` (none when it is missing); a
+    file `read` cannot read becomes a problem instead."""
+    for path in iter_files(directory) if directory and Path(directory).is_dir() else ():
+        try:
+            yield path, read(path)
+        except CatalogueFileError as e:
+            problems.append(Problem(str(path), str(e)))
+
+
 def validate_dir(directory: Path) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for path in iter_files(directory):
-        try:
-            d = read_file(path)
-        except CatalogueFileError as e:
-            problems.append(Problem(str(path), str(e)))
-            continue
+    for path, d in readable_files(directory, read_file, problems):
         problems.extend(check_dict(d, str(path)))
         code = str(d.get("code", ""))
         if code in seen:

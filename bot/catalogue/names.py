@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .curated import CODE_RE, CatalogueFileError, Problem, load_yaml
+from .curated import CODE_RE, CatalogueFileError, Problem, load_yaml, readable_files
 from .model import LANGS, Procedure
 
 FOREIGN = ("en", "zh", "ko", "ja")
@@ -110,12 +110,7 @@ def validate_names(directory: Path | None, curated_codes: Iterable[str] = ()) ->
     problems: list[Problem] = []
     curated = set(curated_codes)
     seen: dict[tuple[str, str], str] = {}
-    for path in _files(directory):
-        try:
-            entries = _read(path)
-        except CatalogueFileError as e:
-            problems.append(Problem(str(path), str(e)))
-            continue
+    for path, entries in readable_files(directory, _read, problems):
         for i, entry in enumerate(entries, 1):
             found = _entry_problems(entry, f"entry {i}")
             problems += [Problem(str(path), msg) for msg in found]
