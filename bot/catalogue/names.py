@@ -61,7 +61,7 @@ def _read(path: Path) -> list:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise CatalogueFileError(f"{path}: expected a list of {{code, vi, en, zh, ko, ja}} entries")
+        raise CatalogueFileError(f"{path}: expected a list of entries (code, vi, en/zh/ko/ja and/or aliases)")
     return data
 
 
