@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -168,14 +167,15 @@ def check_dict(d: dict, path: str) -> list[Problem]:
     return out
 
 
-def iter_files(directory: Path) -> Iterable[Path]:
-    return sorted(Path(directory).glob("*.yml"))
+def iter_files(directory: Path | None) -> list[Path]:
+    """The folder's YAML files in name order; none when the folder is not given or missing."""
+    return sorted(Path(directory).glob("*.yml")) if directory and Path(directory).is_dir() else []
 
 
 def readable_files(directory: Path | None, read, problems: list[Problem]):
     """(path, what `read` made of it) for each YAML file of `directory` (none when it is missing); a
     file `read` cannot read becomes a problem instead."""
-    for path in iter_files(directory) if directory and Path(directory).is_dir() else ():
+    for path in iter_files(directory):
         try:
             yield path, read(path)
         except CatalogueFileError as e:

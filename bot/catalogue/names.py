@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .curated import CODE_RE, CatalogueFileError, Problem, load_yaml, readable_files
+from .curated import CODE_RE, CatalogueFileError, Problem, iter_files, load_yaml, readable_files
 from .model import LANGS, Procedure
 
 FOREIGN = ("en", "zh", "ko", "ja")
@@ -50,10 +50,6 @@ def _same_name(a: str, b: str) -> bool:
         return re.sub(r"\s+", " ", unicodedata.normalize("NFC", s)).strip()
 
     return norm(a) == norm(b)
-
-
-def _files(directory: Path | None) -> list[Path]:
-    return sorted(Path(directory).glob("*.yml")) if directory and Path(directory).is_dir() else []
 
 
 def _read(path: Path) -> list:
@@ -131,7 +127,7 @@ def validate_names(directory: Path | None, curated_codes: Iterable[str] = ()) ->
 def load_names(directory: Path | None) -> list[NameTranslation]:
     """Every well-formed entry, file by file. A broken file raises CatalogueFileError (the catalogue
     would otherwise silently lose names); malformed entries are skipped here and reported by validate."""
-    return [_entry(entry, path) for path in _files(directory) for entry in _read(path)
+    return [_entry(entry, path) for path in iter_files(directory) for entry in _read(path)
             if not _entry_problems(entry, "")]
 
 

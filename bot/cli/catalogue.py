@@ -20,7 +20,7 @@ from ..catalogue import (
 )
 from ..catalogue.catalogue import Catalogue
 from ..catalogue.crawl import load_popularity, procedure_from_record, read_records
-from ..catalogue.curated import load_dir, refresh_file, scaffold
+from ..catalogue.curated import iter_files, load_dir, refresh_file, scaffold
 from ..catalogue.names import validate_names
 from ..catalogue.store import load_imported
 from .common import console, fail, print_json, settings
@@ -119,11 +119,9 @@ def validate_command(
     name files of imported procedures (schema, unique codes, none of them curated)."""
     s = settings()
     directory = directory or s.procedures_dir
-    files = sorted(Path(directory).glob("*.yml"))
-    problems = validate_dir(directory)
-    curated_codes = {Path(f).stem for f in files}
-    name_files = sorted(Path(s.names_dir).glob("*.yml")) if Path(s.names_dir).is_dir() else []
-    problems += validate_names(s.names_dir, curated_codes)
+    files = iter_files(directory)
+    name_files = iter_files(s.names_dir)
+    problems = validate_dir(directory) + validate_names(s.names_dir, {f.stem for f in files})
     for p in problems:
         typer.echo(str(p))
     if problems:

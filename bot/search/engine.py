@@ -233,8 +233,7 @@ class SearchService:
         # The priors of every procedure as rows (popularity, local level, curated, for foreigners, foreign
         # twin), read per question with one fancy index instead of a Python call per candidate (~400).
         self._row = {p.code: i for i, p in enumerate(self.catalogue)}
-        self._priors = np.array([(*self._prior(p, "en"), 1.0 if p.code in self._foreign_twins else 0.0)
-                                 for p in self.catalogue], dtype=float).reshape(-1, 5)
+        self._priors = np.array([self._prior_row(p) for p in self.catalogue], dtype=float).reshape(-1, 5)
         self._plain_names = {p.code: _plain_words(p.name.get("vi", "")) for p in self.catalogue}
         # Vietnamese typed without accents is searched as restored (bot.search.accents).
         self.accents = load_search_restorer(settings, self.catalogue)
@@ -338,12 +337,14 @@ class SearchService:
         return sorted(out, key=lambda kv: -kv[1])
 
     # -- fusion -------------------------------------------------------------------------------
-    def _prior(self, p: Procedure, lang: str | None = None) -> tuple[float, float, float, float]:
-        """Popularity (log, 0..1), local level, curated, and "for foreigners" asked in a foreign language."""
+    def _prior_row(self, p: Procedure) -> tuple[float, float, float, float, float]:
+        """Popularity (log, 0..1), local level, curated, "for foreigners" and "foreign twin": the priors
+        `features` reads, the last two only for a foreign-language / a citizen's question."""
         return (math.log1p(p.popularity) / self._log_max_pop,
                 1.0 if "province" in p.level or "commune" in p.level else 0.0,
                 1.0 if p.curated else 0.0,
-                1.0 if lang and lang != "vi" and p.code in self._for_foreigners else 0.0)
+                1.0 if p.code in self._for_foreigners else 0.0,
+                1.0 if p.code in self._foreign_twins else 0.0)
 
     def _unasked_action(self, code: str, asked: str) -> bool:
         action = self._follow_up.get(code)
