@@ -131,6 +131,16 @@ def test_index_goes_stale_when_a_procedure_changes_and_rebuild_uses_cache(built,
     SearchService(built, embedder=embedder)
 
 
+def test_index_goes_stale_when_the_tokeniser_changes(built, embedder, monkeypatch):
+    # BM25 documents cut by older tokeniser code would silently miss questions cut by the new one.
+    from bot.search import index
+
+    SearchService(built, embedder=embedder)
+    monkeypatch.setattr(index, "_tokenizer_version", lambda: "another tokeniser")
+    with pytest.raises(IndexStale, match="versions"):
+        SearchService(built, embedder=embedder)
+
+
 def test_rebuild_tokenises_only_changed_procedures_and_ranks_the_same(built, embedder, monkeypatch):
     from bot.search import index
 

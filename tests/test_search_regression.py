@@ -45,6 +45,15 @@ FLOORS_R5 = {"vi": 0.97, "en": 0.97, "zh": 0.97, "ko": 0.97, "ja": 0.96}
 FULL_FLOORS_R1 = {"vi": 0.86, "en": 0.87, "zh": 0.89, "ko": 0.89, "ja": 0.86}
 FULL_FLOORS_R5 = {"vi": 0.97, "en": 0.97, "zh": 0.97, "ko": 0.97, "ja": 0.96}
 
+# Procedures only a ministry handles (20 drawn at random, 5 questions each; not used to fit the
+# ranking, whose dev set has no such question). Measured 2026-11-26 before their aliases existed:
+# vi 0.60/0.90, en 0.35/0.65, zh 0.55/0.85, ko 0.45/0.85, ja 0.50/0.85; with data/names/aliases-9..16
+# and the ranking refitted on the dev set: vi 0.75/1.00, en 0.50/0.85, zh 0.65/0.90, ko 0.55/0.95,
+# ja 0.65/0.95. With 20 questions a language, one question is 0.05.
+NATIONAL = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_national.jsonl"
+NATIONAL_FLOORS_R1 = {"vi": 0.70, "en": 0.45, "zh": 0.60, "ko": 0.50, "ja": 0.60}
+NATIONAL_FLOORS_R5 = {"vi": 0.95, "en": 0.80, "zh": 0.85, "ko": 0.90, "ja": 0.90}
+
 
 @pytest.fixture(scope="module")
 def full_service(tmp_path_factory):
@@ -74,6 +83,14 @@ def test_dev_set_metrics_stay_above_floors(full_service):
     for lang, m in original.metrics()["per_lang"].items():
         assert m["r1"] >= FLOORS_R1[lang], (lang, m)
         assert m["r5"] >= FLOORS_R5[lang], (lang, m)
+
+
+@requires_shared
+def test_ministry_only_procedures_stay_above_floors(full_service):
+    result = evaluate(full_service, read_eval_file(NATIONAL))
+    for lang, m in result.metrics()["per_lang"].items():
+        assert m["r1"] >= NATIONAL_FLOORS_R1[lang], (lang, m)
+        assert m["r5"] >= NATIONAL_FLOORS_R5[lang], (lang, m)
 
 
 @requires_shared

