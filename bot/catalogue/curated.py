@@ -13,12 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from ..yamlfiles import read_yaml
 from .model import CHANNELS, LANGS, LEVELS, ChannelRow, LegalRef, Procedure
 
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 URL_RE = re.compile(r"^https://[\w.-]+\.[a-z]{2,}(/[^\s]*)?$")
 TEXT_SECTIONS = ("name", "summary")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster on the curated core
 LIST_SECTIONS = ("documents", "steps")
 
 
@@ -102,7 +102,7 @@ def dump_yaml(d: dict) -> str:
 def load_yaml(path: Path):
     """The file's YAML, or CatalogueFileError saying where it is broken."""
     try:
-        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
+        return read_yaml(path)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ..yamlfiles import read_yaml
 from .script import HAN, HANGUL, KANA, has_vietnamese_marks, strip_diacritics
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -47,16 +48,9 @@ def _sentences(text: str) -> Iterable[List[str]]:
             yield words
 
 
-def _yaml_loader(yaml):
-    """libyaml's safe loader when PyYAML has it (about ten times faster on the procedure files)."""
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def corpus_from_procedures(folder: Path) -> Tuple[List[str], List[str]]:
     """The procedure files' accented strings (any field: names, aliases, sections, facts) and their
     English strings (fields under an `en` key)."""
-    import yaml
-
     vi: List[str] = []
     en: List[str] = []
 
@@ -74,7 +68,7 @@ def corpus_from_procedures(folder: Path) -> Tuple[List[str], List[str]]:
                 walk(value, english)
 
     for path in sorted(Path(folder).glob("*.yml")):
-        walk(yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml)))
+        walk(read_yaml(path))
     return vi, en
 
 
@@ -230,11 +224,9 @@ _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 def nlu_examples(folder: Path) -> List[str]:
     """The example texts of Rasa NLU files (`*.yml` in `folder`), entity annotations removed
     ("[1.004194](procedure_code)" -> "1.004194"), read without Rasa."""
-    import yaml
-
     texts: List[str] = []
     for path in sorted(Path(folder).glob("*.yml")) if Path(folder).is_dir() else []:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml)) or {}
+        data = read_yaml(path) or {}
         for block in data.get("nlu") or []:
             if "intent" not in block:
                 continue  # regex and lookup blocks hold patterns, not messages

@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 
 from ..i18n.script import clean, has_vietnamese_marks, strip_diacritics
+from ..yamlfiles import read_yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FOREIGN = ("en", "zh", "ko", "ja")
 # Everyday Vietnamese ("sổ đỏ", "cà vẹt", "bằng lái") for the official words of procedure names: citizens
 # rarely type the names' wording, and the national import has no aliases of its own.
@@ -131,7 +131,7 @@ class Glossary:
         if not path.exists():
             return cls()
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or []
+            data = read_yaml(path) or []
         except yaml.YAMLError as e:
             raise GlossaryError(f"{path}: not valid YAML ({e})") from e
         if not isinstance(data, list):
