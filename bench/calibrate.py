@@ -1,6 +1,8 @@
 """Fit the search confidence: P(top hit is right) from (fused score, lead over the next hit).
 
 Usage: .venv/bin/python bench/calibrate.py [FILE.jsonl]   (default: the dev set)
+The off-topic messages of tests/data/search_offtopic.txt join the fit as questions whose top hit is
+never right: answerable questions alone taught it nothing about noise, which then got "did you mean".
 Prints the logistic coefficients to put in `bot.search.engine.Ranking` (calib_*), and how well the
 current ones are calibrated per band. Uses the built index of the current settings.
 """
@@ -18,16 +20,26 @@ from bot.search import HIGH, MID, SearchService
 from bot.search.evaluate import read_eval_file
 
 
+OFFTOPIC = PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt"
+
+
+def offtopic_messages() -> list[str]:
+    lines = OFFTOPIC.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
     service = SearchService(Settings.from_env())
+    cases = [(c.query, c.lang, c.expected) for c in read_eval_file(path)]
+    cases += [(text, None, ()) for text in offtopic_messages()]
     X, y, conf = [], [], []
-    for case in read_eval_file(path):
-        ranked = service.rank(case.query, case.lang)
-        top, second = ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
+    for query, lang, expected in cases:
+        hits = service.search(query, lang=lang, top_k=2)  # as the assistant asks: language detected if None
+        top, second = hits[0].score, hits[1].score if len(hits) > 1 else 0.0
         X.append([top, top - second])
-        y.append(ranked[0][0] in case.expected)
-        conf.append(service.search(case.query, lang=case.lang, top_k=1)[0].confidence)
+        y.append(hits[0].code in expected)
+        conf.append(hits[0].confidence)
     X, y, conf = np.array(X), np.array(y), np.array(conf)
     mean, std = X.mean(axis=0), X.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0).fit((X - mean) / std, y)
