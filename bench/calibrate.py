@@ -19,7 +19,6 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.search import HIGH, MID, SearchService
 from bot.search.evaluate import read_eval_file
 
-
 OFFTOPIC = PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt"
 
 
