@@ -55,6 +55,11 @@ def test_longest_match_wins_and_latin_terms_inside_cjk(tmp_path):
     assert g.expand("ctrc") == []
 
 
+def test_foreign_terms_of_a_vietnamese_name(glossary):
+    terms = glossary.foreign_terms("Cấp giấy phép xây dựng nhà ở riêng lẻ")
+    assert "building permit" in terms and "建筑许可" in terms and "건축허가" in terms
+
+
 def test_missing_file_is_empty_and_bad_file_is_an_error(tmp_path):
     assert Glossary.load(tmp_path / "none.yml").expand("building permit") == []
     bad = tmp_path / "bad.yml"
@@ -85,6 +90,8 @@ def test_colloquial_vietnamese_meets_the_official_words(tmp_path):
     assert g.expand("giấy mờ quá") == ["hư hỏng"]
     assert g.expand("xe mo to") == []  # one unaccented syllable is too ambiguous to expand
     assert g.expand("bìa đỏa") == []  # whole words only
+    # Index time: an imported procedure's name brings the everyday words into its BM25 document.
+    assert "sổ đỏ" in g.foreign_terms("Cấp đổi giấy chứng nhận quyền sử dụng đất")
 
 
 def test_english_terms_meet_their_inflections(tmp_path):

@@ -33,28 +33,23 @@ DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
 # and "name. field. result" passages left to BM25) and the ranking refitted, on these 272:
 # vi 0.81/1.00, en 0.91/1.00, zh 0.96/1.00, ko 0.90/1.00, ja 0.90/0.98; with the aliases of the
 # province and commune ones (data/names/aliases-*.yml, in BM25): vi 0.86/1.00, en 0.91/1.00,
-# zh 0.98/1.00, ko 0.92/1.00, ja 0.92/0.98. With a BM25 index per question language (sixth pass):
-# vi 0.89/1.00, en 0.86/1.00, zh 0.96/1.00, ko 0.92/1.00, ja 0.94/0.98 -- English lost two of these
-# 56 while 60 fresh English questions gained two (0.767 -> 0.800), hence its lower floor.
+# zh 0.98/1.00, ko 0.92/1.00, ja 0.92/0.98.
 ORIGINAL = 272  # the questions the floors below were first set on; the ones after came with the learned ranking
-FLOORS_R1 = {"vi": 0.83, "en": 0.84, "zh": 0.95, "ko": 0.89, "ja": 0.89}
+FLOORS_R1 = {"vi": 0.83, "en": 0.88, "zh": 0.95, "ko": 0.89, "ja": 0.89}
 FLOORS_R5 = {"vi": 0.97, "en": 0.97, "zh": 0.97, "ko": 0.97, "ja": 0.96}
 # The whole file: the 200 questions added with the learned ranking are harder (half ask in a foreign
 # language about imported procedures). Measured before data/names: vi 0.85/0.99, en 0.77/0.95,
 # zh 0.86/0.97, ko 0.72/0.96, ja 0.73/0.95; with its names: vi 0.80/0.99, en 0.89/0.99, zh 0.91/1.00,
 # ko 0.86/1.00, ja 0.88/0.98; and its aliases: vi 0.89/1.00, en 0.91/0.99, zh 0.92/1.00, ko 0.92/1.00,
-# ja 0.89/0.99 (fitted on this file; 5-fold cross-validated 0.885/0.885/0.912/0.889/0.879); with a
-# BM25 index per question language: vi 0.91/1.00, en 0.89/0.99, zh 0.93/1.00, ko 0.92/1.00,
-# ja 0.92/0.99 (cross-validated 0.913/0.854/0.934/0.900/0.890).
-FULL_FLOORS_R1 = {"vi": 0.89, "en": 0.87, "zh": 0.91, "ko": 0.90, "ja": 0.90}
+# ja 0.89/0.99 (fitted on this file; 5-fold cross-validated 0.885/0.885/0.912/0.889/0.879).
+FULL_FLOORS_R1 = {"vi": 0.86, "en": 0.87, "zh": 0.89, "ko": 0.89, "ja": 0.86}
 FULL_FLOORS_R5 = {"vi": 0.97, "en": 0.97, "zh": 0.97, "ko": 0.97, "ja": 0.96}
 
 # Procedures only a ministry handles (20 drawn at random, 5 questions each; not used to fit the
 # ranking, whose dev set has no such question). Measured 2026-11-26 before their aliases existed:
 # vi 0.60/0.90, en 0.35/0.65, zh 0.55/0.85, ko 0.45/0.85, ja 0.50/0.85; with data/names/aliases-9..16
 # and the ranking refitted on the dev set: vi 0.75/1.00, en 0.50/0.85, zh 0.65/0.90, ko 0.55/0.95,
-# ja 0.65/0.95; with a BM25 index per question language: vi 0.80/0.95, en 0.50/0.85, zh 0.70/0.90,
-# ko 0.60/0.95, ja 0.60/0.95. With 20 questions a language, one question is 0.05.
+# ja 0.65/0.95. With 20 questions a language, one question is 0.05.
 NATIONAL = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_national.jsonl"
 NATIONAL_FLOORS_R1 = {"vi": 0.70, "en": 0.45, "zh": 0.60, "ko": 0.50, "ja": 0.60}
 NATIONAL_FLOORS_R5 = {"vi": 0.95, "en": 0.80, "zh": 0.85, "ko": 0.90, "ja": 0.90}
@@ -105,8 +100,9 @@ def test_off_topic_messages_get_low_confidence(full_service):
     lines = (PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt").read_text(encoding="utf-8").splitlines()
     messages = [m.strip() for m in lines if m.strip() and not m.startswith("#")]
     confident = [m for m in messages if full_service.search(m, top_k=1)[0].confidence >= MID]
-    # Measured: 5 of 37 ("xin chào", "ăn cơm chưa" meet words of procedure names). In the assistant the
-    # NLU answers greetings and small talk before any search; this guards the calibration.
+    # Measured: 3 of 37 ("xin chào", "ăn cơm chưa", "テストです" meet words of procedure names). In the
+    # assistant the NLU answers greetings and small talk before any search; this
+    # guards the calibration.
     assert len(confident) <= len(messages) // 6, confident
 
 

