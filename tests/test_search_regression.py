@@ -54,6 +54,13 @@ NATIONAL = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_national.jsonl"
 NATIONAL_FLOORS_R1 = {"vi": 0.70, "en": 0.45, "zh": 0.60, "ko": 0.50, "ja": 0.60}
 NATIONAL_FLOORS_R5 = {"vi": 0.95, "en": 0.80, "zh": 0.85, "ko": 0.90, "ja": 0.90}
 
+# 60 English questions written afresh (2026-11-26) from the official Vietnamese names of procedures no
+# other dev question asks about (25 curated, 35 imported ones served locally), in the voice of
+# investors, foreign residents and locals, without seeing our English names or aliases: English is the
+# language furthest below its target on the held-out set. Not used to fit the ranking. Measured
+# R@1 0.767, R@5 0.950.
+ENGLISH = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_english.jsonl"
+
 
 @pytest.fixture(scope="module")
 def full_service(tmp_path_factory):
@@ -91,6 +98,12 @@ def test_ministry_only_procedures_stay_above_floors(full_service):
     for lang, m in result.metrics()["per_lang"].items():
         assert m["r1"] >= NATIONAL_FLOORS_R1[lang], (lang, m)
         assert m["r5"] >= NATIONAL_FLOORS_R5[lang], (lang, m)
+
+
+@requires_shared
+def test_fresh_english_questions_stay_above_floors(full_service):
+    m = evaluate(full_service, read_eval_file(ENGLISH)).metrics()["overall"]
+    assert m["r1"] >= 0.70 and m["r5"] >= 0.90, m
 
 
 @requires_shared
