@@ -17,21 +17,16 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.search import HIGH, MID, SearchService
-from bot.search.evaluate import read_eval_file
+from bot.search.evaluate import read_eval_file, read_message_file
 
 OFFTOPIC = PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt"
-
-
-def offtopic_messages() -> list[str]:
-    lines = OFFTOPIC.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
     service = SearchService(Settings.from_env())
     cases = [(c.query, c.lang, c.expected) for c in read_eval_file(path)]
-    cases += [(text, None, ()) for text in offtopic_messages()]
+    cases += [(text, None, ()) for text in read_message_file(OFFTOPIC)]
     X, y, conf = [], [], []
     for query, lang, expected in cases:
         hits = service.search(query, lang=lang, top_k=2)  # as the assistant asks: language detected if None

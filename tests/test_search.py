@@ -462,3 +462,13 @@ def test_fit_ranking_learns_weights_that_rank_the_right_candidate_first(tmp_path
     exec(engine.read_text(encoding="utf-8"), namespace)
     assert [f for f, _ in namespace["LEARNED_WEIGHTS"]] == list(FEATURES)
     assert np.allclose([v for _, v in namespace["LEARNED_WEIGHTS"]], w, rtol=1e-5, atol=1e-9)
+
+
+def test_message_file_skips_comments_and_blank_lines(tmp_path):
+    from bot.search.evaluate import read_message_file
+
+    path = tmp_path / "offtopic.txt"
+    path.write_text("# small talk\nxin chào\n\n  # indented comment\n  hello  \n", encoding="utf-8")
+    assert read_message_file(path) == ["xin chào", "hello"]
+    project = read_message_file(PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt")
+    assert len(project) >= 30 and all(not m.startswith("#") for m in project)

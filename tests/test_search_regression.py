@@ -16,7 +16,7 @@ from bot.catalogue import Catalogue, import_crawl
 from bot.catalogue.curated import load_dir
 from bot.config import PROJECT_ROOT, Settings
 from bot.search import SearchService, build_index, make_embedder
-from bot.search.evaluate import EvalResult, evaluate, read_eval_file
+from bot.search.evaluate import EvalResult, evaluate, read_eval_file, read_message_file
 from bot.search.glossary import load_glossary
 
 DEV = PROJECT_ROOT / "tests" / "data" / "retrieval_dev.jsonl"
@@ -110,12 +110,10 @@ def test_fresh_english_questions_stay_above_floors(full_service):
 def test_off_topic_messages_get_low_confidence(full_service):
     from bot.search import MID
 
-    lines = (PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt").read_text(encoding="utf-8").splitlines()
-    messages = [m.strip() for m in lines if m.strip() and not m.startswith("#")]
+    messages = read_message_file(PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt")
     confident = [m for m in messages if full_service.search(m, top_k=1)[0].confidence >= MID]
     # Measured: 3 of 37 ("xin chào", "ăn cơm chưa", "テストです" meet words of procedure names). In the
-    # assistant the NLU answers greetings and small talk before any search; this
-    # guards the calibration.
+    # assistant the NLU answers greetings and small talk before any search; this guards the calibration.
     assert len(confident) <= len(messages) // 6, confident
 
 

