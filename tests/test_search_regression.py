@@ -59,12 +59,15 @@ NATIONAL = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_national.jsonl"
 NATIONAL_FLOORS_R1 = {"vi": 0.70, "en": 0.45, "zh": 0.60, "ko": 0.50, "ja": 0.60}
 NATIONAL_FLOORS_R5 = {"vi": 0.95, "en": 0.80, "zh": 0.85, "ko": 0.90, "ja": 0.90}
 
-# 60 English questions written afresh (2026-11-26) from the official Vietnamese names of procedures no
-# other dev question asks about (25 curated, 35 imported ones served locally), in the voice of
-# investors, foreign residents and locals, without seeing our English names or aliases: English is the
-# language furthest below its target on the held-out set. Not used to fit the ranking. Measured
-# R@1 0.767, R@5 0.950; with the English aliases of imported procedures dense 0.783/0.967.
-ENGLISH = PROJECT_ROOT / "tests" / "data" / "retrieval_dev_english.jsonl"
+# Fresh English questions, never used to fit the ranking, about procedures no other dev question asks
+# about, written from their official Vietnamese names without seeing our English names or aliases
+# (English is the language furthest below its target on the held-out set), with their floors:
+# - retrieval_dev_english.jsonl (2026-11-26): 25 curated, 35 imported ones served locally, in the voice
+#   of investors, foreign residents and locals. Measured R@1 0.767, R@5 0.950; with the English aliases
+#   of imported procedures dense 0.783/0.967.
+# - retrieval_dev_english_2.jsonl (2026-11-27): 1 curated (the only one left), 59 imported ones served
+#   locally, picked at random. Measured once, before anything was changed for it: 0.717/0.983.
+ENGLISH_SETS = {"retrieval_dev_english.jsonl": (0.70, 0.90), "retrieval_dev_english_2.jsonl": (0.65, 0.93)}
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +109,11 @@ def test_ministry_only_procedures_stay_above_floors(full_service):
 
 
 @requires_shared
-def test_fresh_english_questions_stay_above_floors(full_service):
-    m = evaluate(full_service, read_eval_file(ENGLISH)).metrics()["overall"]
-    assert m["r1"] >= 0.70 and m["r5"] >= 0.90, m
+@pytest.mark.parametrize("name", sorted(ENGLISH_SETS))
+def test_fresh_english_questions_stay_above_floors(full_service, name):
+    m = evaluate(full_service, read_eval_file(PROJECT_ROOT / "tests" / "data" / name)).metrics()["overall"]
+    floor_r1, floor_r5 = ENGLISH_SETS[name]
+    assert m["r1"] >= floor_r1 and m["r5"] >= floor_r5, m
 
 
 @requires_shared
