@@ -130,3 +130,14 @@ def test_off_topic_messages_get_low_confidence(full_service):
 @requires_shared
 def test_required_cross_lingual_case(full_service):
     assert full_service.search("ビザ免除証を申請したい", lang="ja")[0].code == "1.003144"
+
+
+@requires_shared
+@pytest.mark.parametrize("query, lang", [("I want to renew my temporary residence card", "en"),
+                                         ("在留カードの更新をしたい", "ja"),
+                                         ("gia hạn thẻ tạm trú cho vợ người nước ngoài", "vi")])
+def test_renewing_a_residence_card_is_a_new_card_not_the_citizens_stay_extension(full_service, query, lang):
+    # The catalogue has no procedure that extends a temporary residence card: its holder asks for a
+    # card again ("Cấp thẻ tạm trú"). Before the aliases of those two procedures said so, the English
+    # question got the citizens' "Gia hạn tạm trú" (1.002755) first.
+    assert full_service.search(query, lang=lang)[0].code in ("1.003460", "1.003358")
