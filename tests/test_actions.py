@@ -139,6 +139,23 @@ async def test_follow_up_without_context_asks_which_procedure(services_ready):
     assert "thủ tục nào" in messages[0]["text"] and not [e for e in events if e.get("name") == "procedure_code"]
 
 
+async def test_a_follow_up_that_names_another_procedure_answers_about_that_one(services_ready):
+    slots = {"procedure_code": "1.004194", "language": "vi"}  # temporary residence in context
+    messages, events = await run(ActionShowFee(), make_tracker("phí làm hộ chiếu bao nhiêu", "ask_fee", slots))
+    passport = services_ready.catalogue.get("1.001456")
+    assert passport.name["vi"] in messages[0]["text"]
+    assert SlotSet("procedure_code", "1.001456") in events
+    # Only asking keeps the procedure in context ...
+    messages, events = await run(ActionShowOnlineSubmission(),
+                                 make_tracker("có nộp trực tuyến được không", "ask_online_submission", slots))
+    assert services_ready.catalogue.get("1.004194").name["vi"] in messages[0]["text"]
+    # ... and with none, the bot asks which procedure instead of guessing from the words "online" or
+    # "fee" (which once matched a court's e-filing service).
+    messages, events = await run(ActionShowOnlineSubmission(),
+                                 make_tracker("có nộp trực tuyến được không", "ask_online_submission"))
+    assert "thủ tục nào" in messages[0]["text"] and not [e for e in events if e.get("name") == "procedure_code"]
+
+
 async def test_low_confidence_twice_hands_off(services_ready):
     tracker = make_tracker("qwertyuiop zxcv", slots={"low_confidence_count": 1.0, "language": "en"})
     messages, events = await run(ActionSearchProcedure(), tracker)

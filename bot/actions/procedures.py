@@ -130,11 +130,13 @@ class _FollowUp(ThutucAction):
 
     async def act(self, dispatcher, tracker, domain, lang) -> list[EventType]:
         p = procedure_in_context(tracker)
-        if p is None:
-            text = _question(tracker)
-            hits = services().search.search(text, lang=lang, top_k=1) if text else []
-            if hits and hits[0].band == "high" and services().search.lexical_support(text, hits[0].code):
-                p = services().catalogue.get(hits[0].code)
+        text = _question(tracker)
+        if text and not _entity(tracker, "procedure_code"):
+            # A question that names its own procedure ("lệ phí làm hộ chiếu?") is about that one, even
+            # when another is in context; one that only asks ("bao nhiêu tiền?") is about the context.
+            named = services().search.named_procedure(text, lang, p.code if p else None)
+            if named:
+                p = services().catalogue.get(named)
         if p is None:
             say(dispatcher, "ask_procedure", lang)
             return []

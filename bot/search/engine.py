@@ -18,6 +18,7 @@ from ..i18n.detect import detect_language
 from ..i18n.script import clean, strip_diacritics
 from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
+from .followup import residue
 from .glossary import load_glossary
 from .index import IndexStale, check_fresh
 from .shared_vectors import SharedQueryVectors
@@ -415,6 +416,19 @@ class SearchService:
         """Whether `code` is among the BM25 top `depth` for `query`: words of the query really name it
         (used when a follow-up such as "how much?" might otherwise match a procedure by accident)."""
         return code in [c for c, _ in self._bm25_ranks(clean(query))[:depth]]
+
+    def named_procedure(self, text: str, lang: str | None = None, context: str | None = None) -> str | None:
+        """The procedure a follow-up question names itself ("phí làm hộ chiếu bao nhiêu?"), or None
+        when its words only ask about one ("có nộp trực tuyến được không?") or when the procedure in
+        `context` is among the first hits (the same subject, or its twin). Searched without the
+        follow-up words (`followup.residue`): with them, "làm khai sinh cần giấy tờ gì" found a
+        procedure whose name says "giấy tờ" instead of birth registration."""
+        lang = lang or detect_language(text, self.settings.default_lang)
+        rest = residue(text, lang)
+        hits = self.search(rest, lang=lang, top_k=3) if rest else []
+        if not hits or hits[0].band != "high" or (context and context in [h.code for h in hits]):
+            return None
+        return hits[0].code if self.lexical_support(rest, hits[0].code) else None
 
     def _confidence(self, top: float, second: float) -> float:
         r = self.ranking

@@ -1,0 +1,111 @@
+"""What is left of a follow-up question once the words that only ask *about* a procedure are gone.
+
+"phí làm hộ chiếu bao nhiêu?" names a procedure (hộ chiếu) and asks its fee; "có nộp trực tuyến được
+không?" only asks, about the procedure in context. Search alone cannot tell them apart: the second
+matched "Dịch vụ công trực tuyến gửi, nhận đơn khởi kiện…" with high confidence through the words
+"trực tuyến" and "nộp", so the assistant answered about lawsuits, and a new question about another
+procedure ("làm sổ đỏ lần đầu cần giấy tờ gì") was answered about the previous one. The words below are
+the vocabulary of the follow-up questions themselves (fee, online, documents, time, place, polite
+and function words) in each language, never a procedure's subject; what remains after removing them
+must still point at the procedure the search found (`SearchService.named_procedure`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Space-separated languages: whole words and phrases, lower case (Vietnamese with its accents: the
+# actions search the text the NLU restored them to, and unaccented "co", "dau", "phi" are also
+# "cơ", "đầu", "phi" of other words).
+_WORDS = {
+    "vi": """
+        có thể | được không | được ko | có được | không | ko | hay không | nộp | trực tuyến | online |
+        qua mạng | trên mạng | cổng dịch vụ công quốc gia | cổng dịch vụ công | dịch vụ công | cổng |
+        quốc gia | toàn trình | một phần | hướng dẫn | từng bước | các bước | lệ phí | phí | bao nhiêu |
+        tiền | hết | tốn | mất bao lâu | mất tiền | mất phí | giảm | bản | bộ | hồ sơ | giấy tờ | tài liệu | thành phần | gồm |
+        những | gì | nào | cần | phải | mang | theo | chuẩn bị | mẫu | tờ khai | mẫu đơn | bản sao |
+        bản chính | ở đâu | đâu | cơ quan nào | cơ quan | nơi | chỗ | địa chỉ | giải quyết | tiếp nhận |
+        bao lâu | mấy ngày | mấy hôm | ngày làm việc | ngày | thời gian | thời hạn | trả kết quả |
+        kết quả | lấy | nhận | xong | có | thì | là | làm | xin | thủ tục | tôi | mình | em | anh | chị |
+        cho | của | và | với | để | như nào | như thế nào | thế nào | sao | ạ | vậy | nhỉ | ký số |
+        thanh toán | chuyển khoản | trả | qua bưu điện | bưu điện | bưu chính | đi | đến | tại | ở | muốn |
+        hỏi | về | cái | này | đó | rồi | chưa | nhé | với ạ | ảnh | ảnh thẻ | trung tâm phục vụ hành chính công |
+        trung tâm | tỉnh | miễn phí | giá | trước khi | khi | tải | tải về | nằm | đường nào |
+        đường | phường | xã | hay | hoặc | nếu
+    """,
+    "en": """
+        i | i'm | me | my | we | we're | our | you | your | can | could | do | does | is | it | its | are |
+        the | a | an | to | for | of | on | in | at | by | with | and | or | how | what | which | where |
+        when | who | much | many | long | cost | costs | fee | fees | price | pay | paying | payment |
+        online | internet | portal | website | web | submit | submission | apply | application | file |
+        send | documents | document | papers | paperwork | need | needed | required | require | bring |
+        prepare | form | forms | copy | copies | original | originals | notarized | time | take | takes |
+        days | day | weeks | working | processing | process | result | results | get | go | office |
+        agency | address | handles | handle | there | this | that | please | tell | know | want | would |
+        like | possible | still | step | steps | guide | by post | post | mail | e-payment | method |
+        methods | discount | cheaper | cheap | free | any | so | then | about | procedure | service |
+        public | do i | is there | also | again | be | done | ready | should | must | will | have | has |
+        photo | photos | picture | proof | they | them | centre | center | one-stop | counter |
+        electronically | dossier | list | department | before | if | charge | charged | fast | quick | quickly
+    """,
+}
+# Languages written without spaces between words: substrings, longest first.
+_PHRASES = {
+    "zh": """
+        可以 | 能不能 | 能 | 吗 | 网上 | 在线 | 线上 | 办理 | 办 | 申请 | 提交 | 递交 | 材料 | 文件 |
+        需要 | 什么 | 哪些 | 多少 | 钱 | 费用 | 手续费 | 收费 | 多长时间 | 多久 | 几天 | 工作日 | 几个 |
+        时间 | 结果 | 哪里 | 在哪 | 去哪 | 地址 | 机关 | 部门 | 怎么 | 如何 | 我们 | 我 | 的 | 了 | 呢 |
+        是 | 要 | 有 | 复印件 | 原件 | 公证 | 步骤 | 流程 | 付款 | 支付 | 便宜 | 优惠 | 邮寄 | 门户 |
+        公共服务 | 服务 | 手续 | 表格 | 完成 | 处理 | 带 | 准备 | 去 | 在 | 想 | 证件 | 照片 | 免费 |
+        行政服务中心 | 中心 | 一份 | 份 | 全程 | 地图 | 用 | vneid | 邮费 | 寄过去 | 寄 | 的话 | 哪个 | 窗口 | 两份 | 两 | 直接 | 审核 | 领 | 上传 | 证明文件
+    """,
+    "ko": """
+        온라인으로 | 온라인 | 인터넷 | 신청 | 제출 | 가능해요 | 가능한가요 | 가능 | 하나요 | 할 수 | 있나요 |
+        있어요 | 수수료는 | 수수료 | 비용은 | 비용 | 얼마예요 | 얼마 | 서류는 | 서류 | 필요한 | 필요해요 |
+        필요 | 무엇 | 어떤 | 어디서 | 어디에 | 어디 | 기관 | 주소 | 기간 | 얼마나 | 걸려요 | 걸리나요 |
+        며칠 | 처리 | 결과 | 언제 | 사본 | 원본 | 공증 | 방법 | 결제 | 우편 | 포털 | 서비스 | 절차 |
+        제가 | 우리 | 하려면 | 하고 싶어요 | 싶어요 | 돼요 | 되나요 | 해요 | 받고 | 받으려면 | 준비 |
+        가야 | 하나 | 뭐가 | 뭐 | 요 | 무료인가요 | 무료 | 가격 | 가입 | 사진 | 센터 | vneid로 | vneid | 지도
+    """,
+    "ja": """
+        オンラインで | オンライン | インターネット | ネット | 申請 | 提出 | できますか | できる | ですか |
+        ますか | 手数料 | 費用 | 料金 | いくら | 書類 | 必要 | 何が | 何 | なに | どこで | どこ | 窓口 |
+        住所 | 機関 | 期間 | どのくらい | 何日 | かかりますか | かかる | 処理 | 結果 | いつ | コピー |
+        原本 | 写し | 公証 | 方法 | 支払い | 郵送 | ポータル | サービス | 手続き | 私 | したい | ください |
+        教えて | 写真 | 無料 | センター | vneid | 地図 | には | では | の | は | を | に | で | が | か | も | たい | と
+    """,
+}
+
+
+def _split(block: str) -> tuple[str, ...]:
+    return tuple(sorted({w.strip() for w in block.split("|") if w.strip()}, key=len, reverse=True))
+
+
+_WORD_LISTS = {lang: _split(block) for lang, block in _WORDS.items()}
+# The English words other languages borrow ("nộp online"); not the rest of English: "an", "do", "can"
+# are also Vietnamese syllables ("an ninh", "do", "can thiệp").
+_BORROWED = _split("online | internet | portal | website | web | e-payment | e-submit | vneid")
+_PHRASE_LISTS = {lang: _split(block) for lang, block in _PHRASES.items()}
+_PUNCT = re.compile(r"[^\w\s'-]+")
+
+
+def residue(text: str, lang: str | None) -> str:
+    """`text` without the follow-up vocabulary of its language (and the English words it borrows)."""
+    text = _PUNCT.sub(" ", unicodedata.normalize("NFC", text).lower())
+    for phrase in _PHRASE_LISTS.get(lang or "", ()):
+        text = text.replace(phrase, " ")
+    words = text.split()
+    for lang_words in (_WORD_LISTS.get(lang or "", ()), _BORROWED):
+        for phrase in lang_words:
+            parts = phrase.split()
+            n = len(parts)
+            i, kept = 0, []
+            while i < len(words):
+                if words[i:i + n] == parts:
+                    i += n
+                else:
+                    kept.append(words[i])
+                    i += 1
+            words = kept
+    return " ".join(w for w in words if not w.isdigit())  # "10 copies how much": a quantity
