@@ -425,10 +425,16 @@ class SearchService:
         procedure whose name says "giấy tờ" instead of birth registration."""
         lang = lang or detect_language(text, self.settings.default_lang)
         rest = residue(text, lang)
-        hits = self.search(rest, lang=lang, top_k=3) if rest else []
+        # BM25 first (about a millisecond): most follow-ups that name something name the procedure
+        # already in context, and a full search embeds the text (its vector is not the one the NLU
+        # shared), which cost the REST bench a fifth of its throughput when run for every follow-up.
+        lexical = [code for code, _ in self._bm25_ranks(clean(rest))[:5]] if rest else []
+        if not lexical or (context and context in lexical):
+            return None
+        hits = self.search(rest, lang=lang, top_k=3)
         if not hits or hits[0].band != "high" or (context and context in [h.code for h in hits]):
             return None
-        return hits[0].code if self.lexical_support(rest, hits[0].code) else None
+        return hits[0].code if hits[0].code in lexical[:3] else None
 
     def _confidence(self, top: float, second: float) -> float:
         r = self.ranking

@@ -55,7 +55,7 @@ _PHRASES = {
     "zh": """
         可以 | 能不能 | 能 | 吗 | 网上 | 在线 | 线上 | 办理 | 办 | 申请 | 提交 | 递交 | 材料 | 文件 |
         需要 | 什么 | 哪些 | 多少 | 钱 | 费用 | 手续费 | 收费 | 多长时间 | 多久 | 几天 | 工作日 | 几个 |
-        时间 | 结果 | 哪里 | 在哪 | 去哪 | 地址 | 机关 | 部门 | 怎么 | 如何 | 我们 | 我 | 的 | 了 | 呢 |
+        时间 | 结果 | 在哪里 | 去哪里 | 哪里 | 在哪 | 去哪 | 哪个部门 | 地址 | 机关 | 部门 | 怎么 | 如何 | 我们 | 我 | 的 | 了 | 呢 |
         是 | 要 | 有 | 复印件 | 原件 | 公证 | 步骤 | 流程 | 付款 | 支付 | 便宜 | 优惠 | 邮寄 | 门户 |
         公共服务 | 服务 | 手续 | 表格 | 完成 | 处理 | 带 | 准备 | 去 | 在 | 想 | 证件 | 照片 | 免费 |
         行政服务中心 | 中心 | 一份 | 份 | 全程 | 地图 | 用 | vneid | 邮费 | 寄过去 | 寄 | 的话 | 哪个 | 窗口 | 两份 | 两 | 直接 | 审核 | 领 | 上传 | 证明文件
@@ -79,7 +79,9 @@ _PHRASES = {
 
 
 def _split(block: str) -> tuple[str, ...]:
-    return tuple(sorted({w.strip() for w in block.split("|") if w.strip()}, key=len, reverse=True))
+    # Longest first, then alphabetical: a fixed order (a set's order changes with the process), so
+    # overlapping phrases ("在哪", "哪里") are always removed the same way.
+    return tuple(sorted({w.strip() for w in block.split("|") if w.strip()}, key=lambda w: (-len(w), w)))
 
 
 _WORD_LISTS = {lang: _split(block) for lang, block in _WORDS.items()}
