@@ -426,15 +426,21 @@ class SearchService:
         lang = lang or detect_language(text, self.settings.default_lang)
         rest = residue(text, lang)
         # BM25 first (about a millisecond): most follow-ups that name something name the procedure
-        # already in context (its best lexical match), and a full search embeds the text (its vector is not the one the NLU
-        # shared), which cost the REST bench a fifth of its throughput when run for every follow-up.
-        lexical = [code for code, _ in self._bm25_ranks(clean(rest))[:5]] if rest else []
+        # already in context (its best lexical match). Then the message as it came, whose vector the
+        # NLU shared (no embedding), and only when its best hit is not what the rest names, the rest
+        # (one embedding: searching it for every follow-up cost the REST bench 89 -> 70 msg/s).
+        lexical = [code for code, _ in self._bm25_ranks(clean(rest))[:3]] if rest else []
         if not lexical or lexical[0] == context:
             return None
-        hits = self.search(rest, lang=lang, top_k=3)
-        if not hits or hits[0].band != "high" or (context and context in [h.code for h in hits]):
-            return None
-        return hits[0].code if hits[0].code in lexical[:3] else None
+        for query in (text, rest):
+            hits = self.search(query, lang=lang, top_k=3)
+            if not hits or hits[0].band != "high":
+                continue
+            if context and context in [h.code for h in hits]:
+                return None
+            if hits[0].code in lexical:
+                return hits[0].code
+        return None
 
     def _confidence(self, top: float, second: float) -> float:
         r = self.ranking
