@@ -145,7 +145,11 @@ async def test_a_follow_up_that_names_another_procedure_answers_about_that_one(s
     passport = services_ready.catalogue.get("1.001456")
     assert passport.name["vi"] in messages[0]["text"]
     assert SlotSet("procedure_code", "1.001456") in events
-    # Only asking keeps the procedure in context ...
+    # Asking whether a paper is needed is about the procedure in context, even when the paper is the
+    # name of another procedure ...
+    messages, events = await run(ActionShowDocuments(), make_tracker("có cần hộ chiếu không", "ask_documents", slots))
+    assert services_ready.catalogue.get("1.004194").name["vi"] in messages[0]["text"]
+    # ... as is only asking ...
     messages, events = await run(ActionShowOnlineSubmission(),
                                  make_tracker("có nộp trực tuyến được không", "ask_online_submission", slots))
     assert services_ready.catalogue.get("1.004194").name["vi"] in messages[0]["text"]

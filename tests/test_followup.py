@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.search.followup import residue
+from bot.search.followup import asks_if_required, residue
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -38,3 +38,19 @@ def test_a_question_that_names_its_procedure_keeps_the_name(text, lang, subject)
 def test_vietnamese_syllables_that_are_english_words_stay():
     # "an", "do", "can" are English function words and Vietnamese syllables ("an ninh", "can thiệp").
     assert residue("giấy phép an ninh trật tự cần gì", "vi") == "giấy phép an ninh trật tự"
+
+
+@pytest.mark.parametrize("text, lang, asks", [
+    ("có cần hộ chiếu không", "vi", True),
+    ("có cần bản dịch công chứng không", "vi", True),
+    ("phí làm hộ chiếu bao nhiêu", "vi", False),
+    ("do I need my passport?", "en", True),
+    ("is a copy ok", "en", True),
+    ("what do I need for a passport", "en", False),
+    ("复印件需要公证吗", "zh", True),
+    ("사본으로 제출해도 괜찮아요?", "ko", True),
+    ("コピーで大丈夫ですか", "ja", True),
+    ("在留カードの手数料はいくら？", "ja", False),
+])
+def test_whether_a_paper_is_required(text, lang, asks):
+    assert asks_if_required(text, lang) is asks

@@ -18,7 +18,7 @@ from ..i18n.detect import detect_language
 from ..i18n.script import clean, strip_diacritics
 from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
-from .followup import residue
+from .followup import asks_if_required, residue
 from .glossary import load_glossary
 from .index import IndexStale, check_fresh
 from .shared_vectors import SharedQueryVectors
@@ -419,11 +419,14 @@ class SearchService:
 
     def named_procedure(self, text: str, lang: str | None = None, context: str | None = None) -> str | None:
         """The procedure a follow-up question names itself ("phí làm hộ chiếu bao nhiêu?"), or None
-        when its words only ask about one ("có nộp trực tuyến được không?") or when the procedure in
-        `context` is among the first hits (the same subject, or its twin). Searched without the
+        when its words only ask about one ("có nộp trực tuyến được không?"), ask whether a paper is
+        needed ("có cần hộ chiếu không?": a paper for the procedure in `context`), or when that
+        procedure is among the first hits (the same subject, or its twin). Searched without the
         follow-up words (`followup.residue`): with them, "làm khai sinh cần giấy tờ gì" found a
         procedure whose name says "giấy tờ" instead of birth registration."""
         lang = lang or detect_language(text, self.settings.default_lang)
+        if context and asks_if_required(text, lang):
+            return None
         rest = residue(text, lang)
         # BM25 first (about a millisecond): most follow-ups that name something name the procedure
         # already in context (its best lexical match). Then the message as it came, whose vector the

@@ -92,6 +92,26 @@ _PHRASE_LISTS = {lang: _split(block) for lang, block in _PHRASES.items()}
 _PUNCT = re.compile(r"[^\w\s'-]+")
 
 
+# "Is X needed / accepted?" asks about a paper for the procedure in context, even when X is the name
+# of another procedure: "có cần hộ chiếu không?" is no passport application.
+_REQUIREMENT = {
+    "vi": re.compile(r"\b(có cần|cần phải|phải có|có phải|có bắt buộc|bắt buộc)\b.*\b(không|ko|k)\b"),
+    "en": re.compile(r"^\s*(do|does|will|would|should|must)\s+(i|we|you|they|he|she|my|our)\b.*"
+                     r"\b(need|require|have to|bring)\b|\b(is|are)\b.*\b(required|needed|necessary|"
+                     r"mandatory|ok|okay|enough|accepted)\b"),
+    "zh": re.compile(r"(需要|要不要|必须|一定要|用不用).*[吗么]|可以吗|行吗"),
+    "ko": re.compile(r"필요해요|필요한가요|필요하나요|되나요|돼요\?|괜찮아요|괜찮나요"),
+    "ja": re.compile(r"必要ですか|要りますか|いりますか|大丈夫ですか|いいですか|必要？"),
+}
+
+
+def asks_if_required(text: str, lang: str | None) -> bool:
+    """Whether the question asks if something is needed or accepted ("có cần bản dịch công chứng
+    không?", "do I need my passport?", "コピーで大丈夫ですか")."""
+    pattern = _REQUIREMENT.get(lang or "")
+    return bool(pattern and pattern.search(unicodedata.normalize("NFC", text).lower()))
+
+
 def residue(text: str, lang: str | None) -> str:
     """`text` without the follow-up vocabulary of its language (and the English words it borrows)."""
     text = _PUNCT.sub(" ", unicodedata.normalize("NFC", text).lower())
