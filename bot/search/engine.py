@@ -412,18 +412,14 @@ class SearchService:
         order = np.argsort(-scores, kind="stable")
         return [(codes[i], float(scores[i])) for i in order]
 
-    def lexical_support(self, query: str, code: str, depth: int = 3) -> bool:
-        """Whether `code` is among the BM25 top `depth` for `query`: words of the query really name it
-        (used when a follow-up such as "how much?" might otherwise match a procedure by accident)."""
-        return code in [c for c, _ in self._bm25_ranks(clean(query))[:depth]]
-
     def named_procedure(self, text: str, lang: str | None = None, context: str | None = None) -> str | None:
         """The procedure a follow-up question names itself ("phí làm hộ chiếu bao nhiêu?"), or None
         when its words only ask about one ("có nộp trực tuyến được không?"), ask whether a paper is
         needed ("có cần hộ chiếu không?": a paper for the procedure in `context`), or when that
-        procedure is among the first hits (the same subject, or its twin). Searched without the
-        follow-up words (`followup.residue`): with them, "làm khai sinh cần giấy tờ gì" found a
-        procedure whose name says "giấy tờ" instead of birth registration."""
+        procedure is among the first hits (the same subject, or its twin). The hit must be one BM25
+        finds for the words left without the follow-up ones (`followup.residue`), and the search
+        falls back to those words alone when the whole message pointed elsewhere: "làm khai sinh cần
+        giấy tờ gì" found a procedure whose name says "giấy tờ" instead of birth registration."""
         lang = lang or detect_language(text, self.settings.default_lang)
         if context and asks_if_required(text, lang):
             return None
