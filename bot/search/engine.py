@@ -424,10 +424,9 @@ class SearchService:
         if context and asks_if_required(text, lang):
             return None
         rest = residue(text, lang)
-        # BM25 first (about a millisecond): most follow-ups that name something name the procedure
-        # already in context (its best lexical match). Then the message as it came, whose vector the
-        # NLU shared (no embedding), and only when its best hit is not what the rest names, the rest
-        # (one embedding: searching it for every follow-up cost the REST bench 89 -> 70 msg/s).
+        # BM25 first (no embedding): most follow-ups that name something name the procedure already
+        # in context (its best lexical match). Then the message as it came, whose vector the NLU
+        # shared, and only when its best hit is not what the rest names, the rest (one embedding).
         lexical = [code for code, _ in self._bm25_ranks(clean(rest))[:3]] if rest else []
         if not lexical or lexical[0] == context:
             return None
