@@ -427,7 +427,7 @@ class SearchService:
         # BM25 first (no embedding): most follow-ups that name something name the procedure already
         # in context (its best lexical match). Then the message as it came, whose vector the NLU
         # shared, and only when its best hit is not what the rest names, the rest (one embedding).
-        lexical = [code for code, _ in self._bm25_ranks(clean(rest))[:3]] if rest else []
+        lexical = [code for code, _ in self._bm25_ranks(rest)[:3]] if rest else []  # rest: already clean
         if not lexical or lexical[0] == context:
             return None
         for query in (text, rest):

@@ -13,7 +13,8 @@ must still point at the procedure the search found (`SearchService.named_procedu
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from ..i18n.script import clean
 
 # Space-separated languages: whole words and phrases, lower case (Vietnamese with its accents: the
 # actions search the text the NLU restored them to, and unaccented "co", "dau", "phi" are also
@@ -78,19 +79,21 @@ _PHRASES = {
 }
 
 
-def _split(block: str) -> tuple[str, ...]:
-    # Longest first, then alphabetical: a fixed order (a set's order changes with the process), so
-    # overlapping phrases ("在哪", "哪里") are always removed the same way.
-    return tuple(sorted({w.strip() for w in block.split("|") if w.strip()}, key=lambda w: (-len(w), w)))
+def _split(block: str) -> list[str]:
+    # Longest first, then alphabetical: a fixed order, so overlapping phrases ("在哪", "哪里") are
+    # always removed the same way.
+    return sorted({w.strip() for w in block.split("|") if w.strip()}, key=lambda w: (-len(w), w))
 
 
-_WORD_LISTS = {lang: _split(block) for lang, block in _WORDS.items()}
 # The English words other languages borrow ("nộp online"); not the rest of English: "an", "do", "can"
 # are also Vietnamese syllables ("an ninh", "do", "can thiệp").
 _BORROWED = _split("online | internet | portal | website | web | e-payment | e-submit | vneid")
-_PHRASE_LISTS = {lang: _split(block) for lang, block in _PHRASES.items()}
+# Removed one phrase after another, longest first (whole words in the space-separated languages,
+# substrings in the others): removing "bao nhiêu" from "mất bao nhiêu tiền" lets "mất tiền" go too.
+_REMOVED = {lang: [(f" {w} ", " ") for w in _split(block) + _BORROWED] for lang, block in _WORDS.items()} | {
+    lang: [(p, " ") for p in _split(block)] + [(f" {w} ", " ") for w in _BORROWED] for lang, block in _PHRASES.items()
+}
 _PUNCT = re.compile(r"[^\w\s'-]+")
-
 
 # "Is X needed / accepted?" asks about a paper for the procedure in context, even when X is the name
 # of another procedure: "có cần hộ chiếu không?" is no passport application.
@@ -101,7 +104,7 @@ _REQUIREMENT = {
                      r"mandatory|ok|okay|enough|accepted)\b"),
     "zh": re.compile(r"(需要|要不要|必须|一定要|用不用).*[吗么]|可以吗|行吗"),
     "ko": re.compile(r"필요해요|필요한가요|필요하나요|되나요|돼요\?|괜찮아요|괜찮나요"),
-    "ja": re.compile(r"必要ですか|要りますか|いりますか|大丈夫ですか|いいですか|必要？"),
+    "ja": re.compile(r"必要ですか|要りますか|いりますか|大丈夫ですか|いいですか|必要\?"),  # NFKC: ？ is ?
 }
 
 
@@ -109,25 +112,13 @@ def asks_if_required(text: str, lang: str | None) -> bool:
     """Whether the question asks if something is needed or accepted ("có cần bản dịch công chứng
     không?", "do I need my passport?", "コピーで大丈夫ですか")."""
     pattern = _REQUIREMENT.get(lang or "")
-    return bool(pattern and pattern.search(unicodedata.normalize("NFC", text).lower()))
+    return bool(pattern and pattern.search(clean(text).lower()))
 
 
 def residue(text: str, lang: str | None) -> str:
     """`text` without the follow-up vocabulary of its language (and the English words it borrows)."""
-    text = _PUNCT.sub(" ", unicodedata.normalize("NFC", text).lower())
-    for phrase in _PHRASE_LISTS.get(lang or "", ()):
-        text = text.replace(phrase, " ")
-    words = text.split()
-    for lang_words in (_WORD_LISTS.get(lang or "", ()), _BORROWED):
-        for phrase in lang_words:
-            parts = phrase.split()
-            n = len(parts)
-            i, kept = 0, []
-            while i < len(words):
-                if words[i:i + n] == parts:
-                    i += n
-                else:
-                    kept.append(words[i])
-                    i += 1
-            words = kept
-    return " ".join(w for w in words if not w.isdigit())  # "10 copies how much": a quantity
+    text = f" {' '.join(_PUNCT.sub(' ', clean(text).lower()).split())} "
+    for phrase, space in _REMOVED.get(lang or "", ()):
+        while phrase in text:
+            text = text.replace(phrase, space)
+    return " ".join(w for w in text.split() if not w.isdigit())  # "10 copies how much": a quantity
