@@ -1,4 +1,4 @@
-"""Fit the search confidence: P(top hit is right) from (fused score, lead over the next hit).
+"""Fit the search confidence: P(top hit is right) from (evidence, lead over the next hit).
 
 Usage: .venv/bin/python bench/calibrate.py [FILE.jsonl]   (default: the dev set)
 The off-topic messages of tests/data/search_offtopic.txt join the fit as questions whose top hit is
@@ -30,8 +30,7 @@ def main() -> None:
     X, y, conf = [], [], []
     for query, lang, expected in cases:
         hits = service.search(query, lang=lang, top_k=2)  # as the assistant asks: language detected if None
-        top, second = hits[0].score, hits[1].score if len(hits) > 1 else 0.0
-        X.append([top, top - second])
+        X.append([hits[0].evidence, hits[0].lead])  # as SearchService.search reads them
         y.append(hits[0].code in expected)
         conf.append(hits[0].confidence)
     X, y, conf = np.array(X), np.array(y), np.array(conf)

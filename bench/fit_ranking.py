@@ -5,9 +5,8 @@ Usage: .venv/bin/python bench/fit_ranking.py [--l2 L2] [--grid] [--write] [--cac
 file after any change to the index, the glossary or the features.)
 
 For each dev question the service's candidates and their features (bot.search.engine.FEATURES: each
-ranked list's reciprocal rank and raw score, the glossary terms in the name, and the priors) are
-computed once. A linear score
-w · features is fitted with a listwise logistic loss (softmax over all the question's candidates, the
+ranked list's reciprocal rank and raw score, the glossary terms in the name, the share of the
+question's words the procedure holds, and the priors) are computed once. A linear score w · features is fitted with a listwise logistic loss (softmax over all the question's candidates, the
 right ones as the target; several right codes share the probability), L2-regularised on standardised
 features, with each weight's sign fixed to the direction its feature was designed for (a list's
 evidence and a bonus count for, a penalty against): with a few hundred questions that keeps the fit

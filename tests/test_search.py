@@ -43,6 +43,27 @@ def test_tokenize_english_plural_and_stopwords():
     assert "visa" in toks and "how" not in toks
 
 
+def test_english_word_forms_meet_and_vietnamese_syllables_pass_unchanged():
+    from bot.search.text import english_stem
+
+    assert {english_stem(w) for w in ("reissued", "reissue", "reissues")} == {"reissu"}
+    assert english_stem("renewing") == english_stem("renewed") == "renew"
+    assert english_stem("business") == "business" and english_stem("visa") == "visa"
+    assert {"reissued", "reissu"} <= set(tokenize("card reissued"))  # the word stays beside its stem
+    # Unaccented Vietnamese syllables never end in -ing / -ed / -s, and a final e only in short ones.
+    for syllable in ("nghe", "khuyen", "nghieng", "truong", "the", "xe", "khoe"):
+        assert english_stem(syllable) == syllable
+
+
+def test_word_tokens_give_one_form_per_word_and_compounds_only_when_asked():
+    from bot.search.text import word_tokens
+
+    assert word_tokens("cards reissued") == ["card", "reissu"]
+    assert word_tokens("Đăng ký tạm trú") == ["dang", "ky", "tam", "tru"]
+    assert word_tokens("Đăng ký tạm trú", compounds=True)[-3:] == ["dang_ky", "ky_tam", "tam_tru"]
+    assert "临时" in word_tokens("临时居住证")  # CJK: characters and bigrams, as BM25 reads them
+
+
 @pytest.mark.parametrize("text,lang", [
     ("đăng ký khai sinh cho con", "vi"), ("dang ky tam tru o dau", "vi"), ("lam lai can cuoc bi mat", "vi"),
     ("how do I register my baby's birth", "en"), ("外国人怎么办理临时居住卡", "zh"),
@@ -102,8 +123,8 @@ def test_search_finds_curated_procedures_across_languages(built, embedder):
 def test_vietnamese_typed_without_accents_is_searched_as_typed_and_restored(built, embedder, monkeypatch):
     svc = SearchService(built, embedder=embedder)
     asked = []
-    real = svc.rank
-    monkeypatch.setattr(svc, "rank", lambda q, lang=None: asked.append(q) or real(q, lang))
+    real = svc._scored
+    monkeypatch.setattr(svc, "_scored", lambda q, lang=None: asked.append(q) or real(q, lang))
     assert svc.search("dang ky ket hon voi nguoi nuoc ngoai", lang="vi")[0].code == "2.000806"
     assert asked[-1] == "dang ky ket hon voi nguoi nuoc ngoai đăng ký kết hôn với người nước ngoài"
     svc.search("đăng ký kết hôn", lang="vi")  # accented: searched as typed
@@ -394,6 +415,46 @@ def test_features_are_the_runs_ranks_and_scores_and_the_priors(built, embedder):
     assert not vi_x[:, FEATURES.index("foreign_user")].any()
     _, plain_x = svc.features("nothing to expand here", "en")  # no glossary match: no name evidence
     assert not plain_x[:, FEATURES.index("name_glossary")].any()
+
+
+def test_word_cover_is_the_idf_weighted_share_of_the_question_words_a_document_holds(built, embedder):
+    import numpy as np
+
+    from bot.search.engine import FEATURES
+    from bot.search.text import word_tokens
+
+    svc = SearchService(built, embedder=embedder)
+    query = "temporary residence card for my Korean employee"
+    codes, x = svc.features(query, "en")
+    cover = dict(zip(codes, x[:, FEATURES.index("word_cover")]))
+    words = [svc._vocab[t] for t in dict.fromkeys(word_tokens(query)) if t in svc._vocab]
+    indptr, indices = svc._postings
+    for code, share in cover.items():
+        doc = svc._docs.index(code)
+        held = [j for j in words if doc in indices[indptr[j]:indptr[j + 1]]]
+        assert share == pytest.approx(svc._idf[held].sum() / svc._idf[words].sum())
+    assert 0 < cover["1.003460"] <= 1 and cover["1.003460"] > np.median(list(cover.values()))
+    # Compounds count in a Vietnamese question only.
+    assert svc._word_cover("đăng ký tạm trú", "vi")[svc._docs.index("1.004194")] == pytest.approx(1.0)
+    assert not svc._word_cover("", "en").any()
+
+
+def test_confidence_reads_the_evidence_without_word_cover(built, embedder):
+    """A message of one word covers all of itself in any document holding it: the confidence reads each
+    hit's score without the word_cover share, and its lead over every other candidate's."""
+    from bot.search.engine import FEATURES
+
+    svc = SearchService(built, embedder=embedder)
+    hits = svc.search("temporary residence card for foreigners", lang="en", top_k=3)
+    codes, x = svc.features("temporary residence card for foreigners", "en")
+    w = svc._weights
+    cover = FEATURES.index("word_cover")
+    evidence = {c: float(row @ w - row[cover] * w[cover]) for c, row in zip(codes, x)}
+    best_other = max(v for c, v in evidence.items() if c != hits[0].code)
+    assert hits[0].evidence == pytest.approx(evidence[hits[0].code], abs=1e-6)
+    assert hits[0].lead == pytest.approx(evidence[hits[0].code] - best_other, abs=1e-6)
+    assert hits[0].confidence == pytest.approx(svc._confidence(hits[0].evidence, hits[0].lead))
+    assert all(h.lead <= 0 for h in hits[1:]) or hits[0].lead < 0
 
 
 def test_rank_is_the_weighted_sum_of_the_features(built, embedder):

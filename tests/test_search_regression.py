@@ -122,8 +122,9 @@ def test_off_topic_messages_get_low_confidence(full_service):
 
     messages = read_message_file(PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt")
     confident = [m for m in messages if full_service.search(m, top_k=1)[0].confidence >= MID]
-    # Measured: 3 of 37 ("xin chào", "ăn cơm chưa", "テストです" meet words of procedure names). In the
-    # assistant the NLU answers greetings and small talk before any search; this guards the calibration.
+    # Measured: 5 of 37 ("xin chào", "bạn tên là gì", "ăn cơm chưa", "ありがとうございます", "テストです"
+    # meet words of procedure names; 3 before the word_cover feature). In the assistant the NLU answers
+    # greetings and small talk before any search; this guards the calibration.
     assert len(confident) <= len(messages) // 6, confident
 
 

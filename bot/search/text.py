@@ -76,24 +76,60 @@ def _latin_tokens(run: str) -> list[str]:
     out = [word]
     if plain != word:
         out.append(plain)
-    elif len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-        out.append(word[:-1])  # cards -> card, visas -> visa
+    elif (stem := english_stem(word)) != word:
+        out.append(stem)
     return out
 
 
-def tokenize(text: str) -> list[str]:
+_ENDINGS = ("ing", "ed", "es", "e", "s")
+
+
+def english_stem(word: str) -> str:
+    """A light suffix strip that sends the forms of one English word to one token: "reissued",
+    "reissue", "reissues" -> "reissu"; "renewing", "renewed" -> "renew"; "cards" -> "card". The word
+    itself stays a token beside it. Vietnamese syllables never end so (no "-ing", "-ed", "-s"; a
+    final "e" only in syllables shorter than five letters), so they pass unchanged."""
+    if word.endswith("ss"):
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[:-len(ending)]
+    return word
+
+
+def _split_scripts(text: str) -> tuple[list[str], list[str]]:
+    """The CJK and Hangul tokens of `text`, and its Latin-script words (lower case)."""
     text = clean(text).lower()
     tokens: list[str] = []
     for m in _CJK_RUN.finditer(text):
         tokens += _cjk_tokens(m.group(0))
     for m in _HANGUL_RUN.finditer(text):
         tokens += _korean_tokens(m.group(0))
-    latin = [m.group(0) for m in _LATIN_RUN.finditer(text)]
-    words: list[str] = []
+    return tokens, [m.group(0) for m in _LATIN_RUN.finditer(text)]
+
+
+def _syllable_bigrams(latin: list[str]) -> list[str]:
+    # On the diacritic-free form, so Vietnamese compounds meet in either spelling.
+    plain = [strip_diacritics(w) for w in latin if w not in STOPWORDS]
+    return [f"{a}_{b}" for a, b in zip(plain, plain[1:])]
+
+
+def tokenize(text: str) -> list[str]:
+    tokens, latin = _split_scripts(text)
     for run in latin:
-        words += _latin_tokens(run)
-    tokens += words
-    # Syllable bigrams on the diacritic-free form catch Vietnamese compounds in either spelling.
-    plain = [strip_diacritics(w.lower()) for w in latin if w.lower() not in STOPWORDS]
-    tokens += [f"{a}_{b}" for a, b in zip(plain, plain[1:])]
-    return tokens
+        tokens += _latin_tokens(run)
+    return tokens + _syllable_bigrams(latin)
+
+
+def word_tokens(text: str, compounds: bool = False) -> list[str]:
+    """The BM25 tokens of `text` with one form per Latin-script word (its stem or unaccented form,
+    which every document holds beside the word itself), so that no word counts twice; syllable
+    bigrams only when `compounds` (a Vietnamese question: "tạm trú" is one word there, while two
+    English words side by side are a phrase no document need repeat). Used to measure how much
+    of a question a procedure covers (`SearchService.features`, word_cover)."""
+    tokens, latin = _split_scripts(text)
+    for run in latin:
+        forms = _latin_tokens(run)
+        if forms:
+            tokens.append(forms[-1])
+    return tokens + (_syllable_bigrams(latin) if compounds else [])
