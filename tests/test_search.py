@@ -292,6 +292,19 @@ def test_unasked_follow_up_variant_ranks_below_the_basic_procedure(built, embedd
     plain = dict(svc.rank(first, "vi"))["1.003460"]
     svc._follow_up = {"1.003460": "cap lai"}
     assert dict(svc.rank(first, "vi"))["1.003460"] == pytest.approx(plain - first_penalty)
+    # English names the action in its own words: "change" asks for an amendment, "replacement" for a
+    # reissue, so neither twin is penalised as unasked; "apply for" names no action.
+    svc._follow_up = {}
+    plain = {q: dict(svc.rank(q, "en"))["1.003460"] for q in (
+        "change the details on my temporary residence card", "replacement temporary residence card",
+        "apply for a temporary residence card")}
+    for action, question in (("sua doi", "change the details on my temporary residence card"),
+                             ("cap lai", "replacement temporary residence card")):
+        svc._follow_up = {"1.003460": action}
+        assert dict(svc.rank(question, "en"))["1.003460"] == pytest.approx(plain[question])
+    svc._follow_up = {"1.003460": "cap lai"}
+    asked_nothing = "apply for a temporary residence card"
+    assert dict(svc.rank(asked_nothing, "en"))["1.003460"] == pytest.approx(plain[asked_nothing] - penalty)
 
 
 def test_index_lists_the_vietnamese_passages(built):
