@@ -134,6 +134,15 @@ async def test_follow_ups_use_the_procedure_in_context(services_ready):
     assert "dichvucong.gov.vn" in messages[0]["text"]  # address unknown: says so and where to check
 
 
+async def test_a_processing_time_without_unit_is_said_as_the_portal_gives_it(services_ready):
+    # Birth registration: the national portal lists its time as a bare "1" on every channel.
+    assert all(r.time_value == 1 and r.time_unit is None for r in services_ready.catalogue.get("1.001193").channels)
+    slots = {"procedure_code": "1.001193", "language": "en"}
+    messages, _ = await run(ActionShowProcessingTime(), make_tracker("how long?", "ask_processing_time", slots))
+    assert "In person: 1 (the portal gives no unit)" in messages[0]["text"]
+    assert "day" not in messages[0]["text"].lower()
+
+
 async def test_follow_up_without_context_asks_which_procedure(services_ready):
     messages, events = await run(ActionShowFee(), make_tracker("bao nhiêu tiền", "ask_fee"))
     assert "thủ tục nào" in messages[0]["text"] and not [e for e in events if e.get("name") == "procedure_code"]

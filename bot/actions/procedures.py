@@ -42,9 +42,9 @@ def _buttons(lang: str) -> list[dict[str, Any]]:
 def time_text(p: Procedure, lang: str) -> list[str]:
     lines = []
     for row in p.channels:
-        if row.time_value is not None and row.time_unit in ("working_day", "day", "hour", "month"):
+        if row.time_value is not None and row.time_unit in ("working_day", "day", "hour", "month", None):
             n = int(row.time_value) if float(row.time_value).is_integer() else row.time_value
-            when = t(f"unit_{row.time_unit}", lang, n=n)
+            when = t(f"unit_{row.time_unit or 'none'}", lang, n=n)
         elif row.time_text:
             when = row.time_text
         else:

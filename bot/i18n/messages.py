@@ -163,6 +163,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit_working_day": {"vi": "{n} ngày làm việc", "en": "{n} working days", "zh": "{n} 个工作日", "ko": "{n} 영업일", "ja": "{n} 営業日"},
     "unit_day": {"vi": "{n} ngày", "en": "{n} days", "zh": "{n} 天", "ko": "{n}일", "ja": "{n} 日"},
     "unit_hour": {"vi": "{n} giờ", "en": "{n} hours", "zh": "{n} 小时", "ko": "{n}시간", "ja": "{n} 時間"},
+    # The national portal gives some times as a bare number ("1"): said as it stands, with no unit
+    # guessed for it.
+    "unit_none": {"vi": "{n} (Cổng Dịch vụ công không ghi đơn vị)", "en": "{n} (the portal gives no unit)",
+                  "zh": "{n}（门户网站未注明单位）", "ko": "{n} (포털에 단위 표시 없음)", "ja": "{n}（ポータルに単位の記載なし）"},
     "unit_month": {"vi": "{n} tháng", "en": "{n} months", "zh": "{n} 个月", "ko": "{n}개월", "ja": "{n} か月"},
     "channel_online": {"vi": "Trực tuyến", "en": "Online", "zh": "网上办理", "ko": "온라인", "ja": "オンライン"},
     "channel_offline": {"vi": "Trực tiếp", "en": "In person", "zh": "现场办理", "ko": "방문 접수", "ja": "窓口"},
