@@ -134,6 +134,29 @@ async def test_follow_ups_use_the_procedure_in_context(services_ready):
     assert "dichvucong.gov.vn" in messages[0]["text"]  # address unknown: says so and where to check
 
 
+async def test_a_topic_the_catalogue_lacks_is_said_so_with_staff_offered(services_ready):
+    import shutil
+
+    from bot.config import PROJECT_ROOT
+
+    shutil.copy(PROJECT_ROOT / "data" / "gaps.yml", services_ready.settings.home / "data" / "gaps.yml")
+    services_ready.__dict__.pop("gaps", None)  # read the file just copied
+    try:
+        messages, events = await run(ActionSearchProcedure(), make_tracker("外国人怎么申请工作许可证"))
+        text = messages[0]["text"]
+        assert "外国人工作许可" in text and "中心工作人员" in text
+        assert messages[0]["buttons"][-1]["payload"] == "/request_human"
+        # Procedures the search found are offered as buttons only, never answered as a card.
+        assert not [e for e in events if e.get("name") == "procedure_code"]
+        assert all(b["payload"].startswith("/search_procedure") for b in messages[0]["buttons"][:-1])
+        # A question that names no missing topic is answered as before.
+        messages, events = await run(ActionSearchProcedure(), make_tracker("在留カードを申請したい"))
+        assert "外国人の労働許可" not in messages[0]["text"]
+    finally:
+        (services_ready.settings.home / "data" / "gaps.yml").unlink()
+        services_ready.__dict__.pop("gaps", None)
+
+
 async def test_a_processing_time_without_unit_is_said_as_the_portal_gives_it(services_ready):
     # Birth registration: the national portal lists its time as a bare "1" on every channel.
     assert all(r.time_value == 1 and r.time_unit is None for r in services_ready.catalogue.get("1.001193").channels)

@@ -81,6 +81,22 @@ def answer_card(dispatcher: CollectingDispatcher, p: Procedure, lang: str) -> No
     offer_links(dispatcher, lang, ("link_procedure_page", p.url))
 
 
+def _search_button(code: str, title: str) -> dict[str, Any]:
+    return {"title": title[:60], "payload": "/search_procedure" + json.dumps({"procedure_code": code})}
+
+
+def answer_gap(dispatcher: CollectingDispatcher, gap, related: list, lang: str) -> None:
+    """A topic the catalogue lacks (data/gaps.yml): say so, where to ask (the centre's note, else its
+    staff), and the procedures search found at mid or high confidence only as buttons, never as the
+    answer."""
+    lines = [t("gap_topic", lang, topic=gap.name_in(lang)), gap.where_in(lang) or t("gap_ask_staff", lang)]
+    if related:
+        lines.append(t("gap_related", lang))
+    buttons = [_search_button(h.code, h.name) for h in related[:2]]
+    buttons.append({"title": t("button_staff", lang), "payload": "/request_human"})
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+
+
 def procedure_in_context(tracker: Tracker) -> Procedure | None:
     code = _entity(tracker, "procedure_code") or tracker.get_slot("procedure_code")
     if code and code in services().catalogue:
@@ -103,15 +119,20 @@ class ActionSearchProcedure(ThutucAction):
         if code and code in services().catalogue:
             answer_card(dispatcher, services().catalogue.get(code), lang)
             return [SlotSet("procedure_code", code), SlotSet("low_confidence_count", 0.0)]
-        hits = services().search.search(_question(tracker), lang=lang, top_k=3)
+        question = _question(tracker)
+        hits = services().search.search(question, lang=lang, top_k=3)
+        gap = services().gaps.match(question)
+        if gap:
+            answer_gap(dispatcher, gap, [h for h in hits if h.band != "low"], lang)
+            mark_confidence(dispatcher, "low")
+            return [SlotSet("low_confidence_count", 0.0)]
         band = hits[0].band if hits else "low"
         if band == "high":
             answer_card(dispatcher, services().catalogue.get(hits[0].code), lang)
             mark_confidence(dispatcher, band)
             return [SlotSet("procedure_code", hits[0].code), SlotSet("low_confidence_count", 0.0)]
         if hits and hits[0].band == "mid":
-            buttons = [{"title": h.name[:60], "payload": "/search_procedure" + json.dumps({"procedure_code": h.code})}
-                       for h in hits]
+            buttons = [_search_button(h.code, h.name) for h in hits]
             dispatcher.utter_message(text=t("did_you_mean", lang), buttons=buttons)
             mark_confidence(dispatcher, band)
             return [SlotSet("low_confidence_count", 0.0)]

@@ -48,6 +48,12 @@ class Services:
         path = self.settings.home / "data" / "office.yml"
         return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
 
+    @cached_property
+    def gaps(self):
+        from ..catalogue.gaps import Gaps
+
+        return Gaps.load(self.settings.home / "data" / "gaps.yml")
+
     def warm_up(self) -> None:
         """Load the index at start so a missing or stale index fails loudly, not on a user's message."""
         _ = self.search

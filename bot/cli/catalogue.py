@@ -20,7 +20,7 @@ from ..catalogue import (
 )
 from ..catalogue.catalogue import Catalogue
 from ..catalogue.crawl import load_popularity, procedure_from_record, read_records
-from ..catalogue.curated import iter_files, load_dir, refresh_file, scaffold
+from ..catalogue.curated import Problem, iter_files, load_dir, refresh_file, scaffold
 from ..catalogue.names import validate_names
 from ..catalogue.store import load_imported
 from .common import console, fail, print_json, settings
@@ -115,13 +115,20 @@ def issues_command(
 def validate_command(
     directory: Optional[Path] = typer.Argument(None, help="Folder of curated files (default: data/procedures)."),
 ) -> None:
-    """Check the curated files (schema, all five languages, unique codes, well-formed links) and the
-    name files of imported procedures (schema, unique codes, none of them curated)."""
+    """Check the curated files (schema, all five languages, unique codes, well-formed links), the
+    name files of imported procedures (schema, unique codes, none of them curated) and the topics the
+    catalogue lacks (data/gaps.yml)."""
+    from ..catalogue.gaps import GapFileError, Gaps
+
     s = settings()
     directory = directory or s.procedures_dir
     files = iter_files(directory)
     name_files = iter_files(s.names_dir)
     problems = validate_dir(directory) + validate_names(s.names_dir, {f.stem for f in files})
+    try:
+        Gaps.load(s.home / "data" / "gaps.yml")
+    except GapFileError as e:
+        problems.append(Problem("data/gaps.yml", str(e)))
     for p in problems:
         typer.echo(str(p))
     if problems:

@@ -84,6 +84,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "어떤 절차가 필요하신지 확실하지 않습니다. 다시 말씀해 주시거나 센터 직원에게 연결해 드릴까요?",
         "ja": "どの手続きか確信が持てません。言い換えていただくか、センターの職員におつなぎしましょうか？",
     },
+    "gap_topic": {
+        "vi": "Thủ tục về {topic} không có trong danh mục thủ tục mà tôi có, nên tôi không thể hướng dẫn chính xác.",
+        "en": "Procedures for {topic} are not in the catalogue of procedures I have, so I cannot guide you reliably.",
+        "zh": "我掌握的手续目录中没有关于{topic}的手续，因此无法为您准确指引。",
+        "ko": "{topic} 관련 절차는 제가 가진 절차 목록에 없어 정확히 안내해 드릴 수 없습니다.",
+        "ja": "{topic}に関する手続きは、私が持つ手続き一覧にないため、正確にご案内できません。",
+    },
+    "gap_ask_staff": {
+        "vi": "Cán bộ Trung tâm có thể cho bạn biết nơi nộp và hồ sơ cần có.",
+        "en": "The centre's staff can tell you where to apply and what to bring.",
+        "zh": "中心工作人员可以告诉您在哪里申请、需要准备什么。",
+        "ko": "센터 직원이 신청 장소와 필요한 서류를 알려드릴 수 있습니다.",
+        "ja": "申請先と必要書類はセンターの職員がご案内できます。",
+    },
+    "gap_related": {
+        "vi": "Thủ tục có thể liên quan:",
+        "en": "Possibly related procedures:",
+        "zh": "可能相关的手续：",
+        "ko": "관련이 있을 수 있는 절차:",
+        "ja": "関連するかもしれない手続き：",
+    },
     "card_summary_docs": {
         "vi": "Hồ sơ gồm {n} loại giấy tờ chính.",
         "en": "You need {n} main documents.",
