@@ -201,6 +201,27 @@ def free_port() -> int:
             return port
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free loopback ports, none handed out before: `thutuc run` starts
+    its Rasa processes on THUTUC_RASA_PORT, +1, … (a lone free port had its neighbour taken by another
+    server once, when two test runs shared the machine)."""
+    while True:
+        first = free_port()
+        ports = range(first, first + count)
+        if all(p == first or p not in _handed_out for p in ports) and all(_bindable(p) for p in ports[1:]):
+            _handed_out.update(ports)
+            return first
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def make_actions_app() -> web.Application:
     """The action server, as far as the front end sees it: `/health`."""
     async def health(request: web.Request) -> web.Response:

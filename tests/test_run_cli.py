@@ -20,9 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from scripted_rasa import free_port
+from scripted_rasa import free_port, free_port_run
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
+
+RASA_PROCESSES = Settings.from_env().rasa_processes  # `thutuc run` takes that many ports from THUTUC_RASA_PORT
 
 TESTS = Path(__file__).parent
 
@@ -95,7 +97,8 @@ def _ignore_sigint() -> None:
 def started(tmp_path, request):
     """A `thutuc run` in its own session (like a terminal's foreground job), ready to chat."""
     ignored = request.node.get_closest_marker("sigint_ignored") is not None
-    ports = {"THUTUC_RASA_PORT": free_port(), "THUTUC_ACTIONS_PORT": free_port(), "THUTUC_WEB_PORT": free_port()}
+    ports = {"THUTUC_RASA_PORT": free_port_run(RASA_PROCESSES), "THUTUC_ACTIONS_PORT": free_port(),
+             "THUTUC_WEB_PORT": free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
            "THUTUC_TELEGRAM_TOKEN": ""}
     log = open(tmp_path / "run.log", "w+")
@@ -171,7 +174,7 @@ def test_run_refuses_a_taken_port(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port()),
+        env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port_run(RASA_PROCESSES)),
                "THUTUC_ACTIONS_PORT": str(free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db")}
         result = subprocess.run([sys.executable, "-c", RUNNER], cwd=PROJECT_ROOT, env=env, capture_output=True,
                                 text=True, timeout=60)
@@ -181,7 +184,7 @@ def test_run_refuses_a_taken_port(tmp_path):
 
 def test_frontend_alone_reports_rasa_down_and_stops_on_sigterm(tmp_path):
     port = free_port()
-    env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port()),
+    env = {**os.environ, "THUTUC_WEB_PORT": str(port), "THUTUC_RASA_PORT": str(free_port_run(RASA_PROCESSES)),
            "THUTUC_ACTIONS_PORT": str(free_port()), "THUTUC_FRONTEND_DB": str(tmp_path / "fe.db"),
            "THUTUC_TELEGRAM_TOKEN": ""}
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "frontend"], cwd=PROJECT_ROOT, env=env,
