@@ -390,7 +390,8 @@ def test_features_are_the_runs_ranks_and_scores_and_the_priors(built, embedder):
     """Each candidate's row: 1 / (rrf_k + rank) and the raw score in each list (a candidate missing from
     a list gets 0 and the list's lowest score), BM25 relative to the question's best, then the priors."""
 
-    from bot.search.engine import FEATURES, _plain_words
+    from bot.i18n.script import plain_words
+    from bot.search.engine import FEATURES
 
     svc = SearchService(built, embedder=embedder)
     query = "extend my temporary residence card"
@@ -415,9 +416,9 @@ def test_features_are_the_runs_ranks_and_scores_and_the_priors(built, embedder):
                 assert rr == 0 and raw == pytest.approx(ranks[-1][1] / scale)
     assert col["raw_bm25"].max() == pytest.approx(1.0)
     # The share of the expansion's Vietnamese terms in the candidate's (unaccented) Vietnamese name.
-    terms = [_plain_words(t) for t in svc.glossary.terms_of(groups)]
+    terms = [plain_words(t) for t in svc.glossary.terms_of(groups)]
     for code, share in zip(codes, col["name_glossary"]):
-        name = _plain_words(svc.catalogue.get(code).name["vi"])
+        name = plain_words(svc.catalogue.get(code).name["vi"])
         assert share == pytest.approx(sum(t in name for t in terms) / len(terms))
     assert col["name_glossary"][codes.index("1.003460")] > 0  # "Cấp thẻ tạm trú cho người nước ngoài ..."
     assert ((col["popularity"] >= 0) & (col["popularity"] <= 1)).all()

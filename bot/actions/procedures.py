@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -15,6 +15,10 @@ from ..i18n.messages import t
 from ..nlu import ACCENTED_TEXT
 from .base import ThutucAction, mark_confidence, offer_links, say
 from .services import services
+
+if TYPE_CHECKING:  # types only: the search service is loaded by `services()`, not on import
+    from ..catalogue.gaps import Gap
+    from ..search import Hit
 
 LOW_CONFIDENCE_HANDOFF = 2  # low-confidence answers in a row before staff are brought in
 
@@ -85,7 +89,7 @@ def _search_button(code: str, title: str) -> dict[str, Any]:
     return {"title": title[:60], "payload": "/search_procedure" + json.dumps({"procedure_code": code})}
 
 
-def answer_gap(dispatcher: CollectingDispatcher, gap, related: list, lang: str) -> None:
+def answer_gap(dispatcher: CollectingDispatcher, gap: Gap, related: list[Hit], lang: str) -> None:
     """A topic the catalogue lacks (data/gaps.yml): say so, where to ask (the centre's note, else its
     staff), and the procedures search found at mid or high confidence only as buttons, never as the
     answer."""

@@ -50,9 +50,9 @@ class Services:
 
     @cached_property
     def gaps(self):
-        from ..catalogue.gaps import Gaps
+        from ..catalogue.gaps import Gaps, gaps_file
 
-        return Gaps.load(self.settings.home / "data" / "gaps.yml")
+        return Gaps.load(gaps_file(self.settings.home))
 
     def warm_up(self) -> None:
         """Load the index at start so a missing or stale index fails loudly, not on a user's message."""

@@ -8,16 +8,14 @@ for it, and where to ask.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..i18n.script import clean, strip_diacritics
+from ..i18n.script import clean, plain_words
 from ..yamlfiles import read_yaml
 from .model import LANGS
 
 _SPACED = ("vi", "en")  # matched as whole words; the other languages as substrings
-_NON_WORD = re.compile(r"[^\w]+")
 
 
 class GapFileError(ValueError):
@@ -38,8 +36,12 @@ class Gap:
 
 
 def _words(text: str) -> str:
-    """Lower-case unaccented words, space-separated, padded with a space at each end."""
-    return f" {' '.join(_NON_WORD.sub(' ', strip_diacritics(clean(text).lower())).split())} "
+    return plain_words(clean(text))
+
+
+def gaps_file(home: Path) -> Path:
+    """Where the operator keeps the topics: data/gaps.yml of the project home."""
+    return Path(home) / "data" / "gaps.yml"
 
 
 class Gaps:

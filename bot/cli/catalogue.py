@@ -118,7 +118,7 @@ def validate_command(
     """Check the curated files (schema, all five languages, unique codes, well-formed links), the
     name files of imported procedures (schema, unique codes, none of them curated) and the topics the
     catalogue lacks (data/gaps.yml)."""
-    from ..catalogue.gaps import GapFileError, Gaps
+    from ..catalogue.gaps import GapFileError, Gaps, gaps_file
 
     s = settings()
     directory = directory or s.procedures_dir
@@ -126,7 +126,7 @@ def validate_command(
     name_files = iter_files(s.names_dir)
     problems = validate_dir(directory) + validate_names(s.names_dir, {f.stem for f in files})
     try:
-        Gaps.load(s.home / "data" / "gaps.yml")
+        Gaps.load(gaps_file(s.home))
     except GapFileError as e:
         problems.append(Problem("data/gaps.yml", str(e)))
     for p in problems:

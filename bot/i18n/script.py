@@ -9,6 +9,7 @@ HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 KANA = r"\u3040-\u309f\u30a0-\u30ff\uff66-\uff9f"
 HANGUL = r"\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
+_WORD = re.compile(r"\w+")
 _VI_MARKS = re.compile(r"[ăâđêôơưáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ]", re.I)
 
 
@@ -24,6 +25,11 @@ def strip_diacritics(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
+def plain_words(text: str) -> str:
+    """Lower-case unaccented words, space-separated with a space at each end (for whole-word `in`)."""
+    return " " + " ".join(_WORD.findall(strip_diacritics(text.lower()))) + " "
 
 
 def script_of(text: str) -> str | None:

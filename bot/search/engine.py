@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 from ..catalogue import Catalogue, Procedure
 from ..config import Settings
 from ..i18n.detect import detect_language
-from ..i18n.script import clean, strip_diacritics
+from ..i18n.script import clean, plain_words, strip_diacritics
 from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
 from .followup import asks_if_required, residue
@@ -184,7 +183,6 @@ _FOREIGN_CUES = tuple(f" {c} " for c in (
     "chau au", "anh quoc", "nuoc lao", "ben lao", "qua lao", "sang lao",
     *(f"{w} {c}" for w in ("nguoi", "nuoc", "ben", "qua", "sang") for c in ("han", "nhat", "my", "uc", "phap", "duc", "nga")),
 ))
-_WORD = re.compile(r"\w+")
 HIGH, MID = 0.70, 0.40  # confidence bands: answer / "did you mean" / offer staff
 # A follow-up question names a procedure of its own ("phí làm hộ chiếu bao nhiêu") only with more than the
 # high band: answering about another procedure than the one in context, or about one the user never
@@ -267,7 +265,7 @@ class SearchService:
         # twin), read per question with one fancy index instead of a Python call per candidate (~400).
         self._row = {p.code: i for i, p in enumerate(self.catalogue)}
         self._priors = np.array([self._prior_row(p) for p in self.catalogue], dtype=float).reshape(-1, 5)
-        self._plain_names = {p.code: _plain_words(p.name.get("vi", "")) for p in self.catalogue}
+        self._plain_names = {p.code: plain_words(p.name.get("vi", "")) for p in self.catalogue}
         # Vietnamese typed without accents is searched as restored (bot.search.accents).
         self.accents = load_search_restorer(settings, self.catalogue)
 
@@ -428,14 +426,14 @@ class SearchService:
                 x[i, raw] = score / scale
         cover = self._word_cover(query, lang)
         x[:, FEATURES.index("word_cover")] = cover[[self._doc_row[code] for code in codes]]
-        terms = [t for t in map(_plain_words, vi_terms) if t.strip()]
+        terms = [t for t in map(plain_words, vi_terms) if t.strip()]
         if terms:
             named = FEATURES.index("name_glossary")
             for code, i in codes.items():
                 name = self._plain_names.get(code, "")
                 x[i, named] = sum(t in name for t in terms) / len(terms)
         # The question and its expansion as unaccented words, plus the actions it implies.
-        asked = _plain_words(lexical)
+        asked = plain_words(lexical)
         asked += " ".join(a for cue, acts in _IMPLIED.items() if f" {cue} " in asked for a in acts) + " "
         citizen = lang == "vi" and not any(cue in asked for cue in _FOREIGN_CUES)
         first_time = any(f" {c} " in asked for c in _FIRST_TIME)
@@ -554,11 +552,6 @@ def _postings_and_idf(bm25, n_docs: int, index_dir: Path) -> tuple[tuple[np.ndar
     df = np.diff(indptr).astype(float)
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     return (indptr, np.asarray(scores["indices"])), idf
-
-
-def _plain_words(text: str) -> str:
-    """Lower-case unaccented words, space-separated with a space at each end (for whole-word `in`)."""
-    return " " + " ".join(_WORD.findall(strip_diacritics(text.lower()))) + " "
 
 
 def _follow_up_action(name: str) -> str:
