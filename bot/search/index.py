@@ -6,6 +6,8 @@ Files under `models/search/`:
 - `vi_passages.json` ids of the Vietnamese passages (the only language every procedure has);
 - `bm25/`         bm25s index, one document per procedure (all languages it has);
 - `docs.json`     procedure codes in BM25 order;
+- `support.npz`   the words of each procedure's name and aliases in Vietnamese and English, as BM25
+                  vocabulary ids (see `support_texts`), for the ranking's `alias_support` feature;
 - `glossary.npy`  the query-role vector of each glossary entry's Vietnamese terms (`Glossary.texts`),
                   so a search combines the vectors of the entries a question holds instead of running
                   the model a second time on its expansion;
@@ -31,11 +33,16 @@ import numpy as np
 from ..catalogue import LANGS, Catalogue, Procedure
 from .embedder import Embedder, EmbeddingCache
 from .glossary import Glossary
-from .text import tokenize
+from .text import tokenize, word_tokens
 
-INDEX_FORMAT = 5  # 3: glossary.npy; 4: dense passages are names and aliases only; 5: + imported English aliases
+# 3: glossary.npy; 4: dense passages are names and aliases only; 5: + imported English aliases; 6: support.npz
+INDEX_FORMAT = 6
 HNSW_THRESHOLD = 200_000
 BM25_B = 0.5
+# Question languages whose words `alias_support` reads: in Chinese and Japanese word_tokens are
+# characters and their pairs, which short aliases share by chance (dev CV Japanese 0.912 -> 0.868 with
+# them); Korean words carry their particles. Vietnamese and English words are words.
+SUPPORT_LANGS = ("vi", "en")
 
 
 class IndexMissing(RuntimeError):
@@ -80,6 +87,13 @@ def passages_for(p: Procedure) -> list[str]:
     return [t for t, _ in tagged_passages(p)]
 
 
+def support_texts(p: Procedure, lang: str) -> list[str]:
+    """A procedure's name and aliases in `lang`: each is one way of naming it, and the ranking's
+    `alias_support` asks how much of the best of them a question says."""
+    texts = [p.name.get(lang, "")] + list(p.aliases.get(lang, ()))
+    return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
 def bm25_text(p: Procedure, glossary: Glossary | None = None) -> str:
     parts = list(p.name.values()) + list(p.summary.values()) + [p.field, p.result[:200]]
     if glossary:
@@ -117,30 +131,62 @@ def _tokenizer_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _bm25_documents(procedures: list[Procedure], glossary: Glossary,
-                    tokens_file: Path) -> tuple[list[list[str]], dict]:
-    """Each procedure's BM25 tokens, reusing those of an unchanged text from the last build: tokenising
-    the whole catalogue was most of a rebuild after one change. Returns the documents and the cache to
-    keep (only this build's texts)."""
-    version = _tokenizer_version()
-    previous: dict[str, list[str]] = {}
-    try:
-        stored = json.loads(tokens_file.read_text(encoding="utf-8"))
-        if isinstance(stored, dict) and stored.get("tokenizer") == version:
-            previous = stored.get("tokens") or {}
-    except (OSError, ValueError):
-        pass  # no cache, or a damaged one: tokenise everything
-    kept: dict[str, list[str]] = {}
-    documents = []
-    for p in procedures:
-        text = bm25_text(p, glossary)
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        tokens = previous.get(key)
+class _TokenCache:
+    """Tokens of texts keyed by the text, kept from one build to the next (`bm25_tokens.json`):
+    tokenising the whole catalogue again was most of a rebuild after one change. Only entries this
+    build used are written back; another tokeniser version starts empty."""
+
+    def __init__(self, path: Path):
+        self.version = _tokenizer_version()
+        self._previous: dict[str, list[str]] = {}
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(stored, dict) and stored.get("tokenizer") == self.version:
+                self._previous = stored.get("tokens") or {}
+        except (OSError, ValueError):
+            pass  # no cache, or a damaged one: tokenise everything
+        self._kept: dict[str, list[str]] = {}
+
+    def get(self, kind: str, text: str, tokens_of: Callable[[str], list[str]]) -> list[str]:
+        prefix = f"{kind}\0" if kind else ""  # BM25 documents keep the keys they had
+        key = hashlib.sha256(f"{prefix}{text}".encode("utf-8")).hexdigest()[:32]
+        tokens = self._previous.get(key)
         if not isinstance(tokens, list):
-            tokens = tokenize(text)
-        kept[key] = tokens
-        documents.append(tokens)
-    return documents, {"tokenizer": version, "tokens": kept}
+            tokens = tokens_of(text)
+        self._kept[key] = tokens
+        return tokens
+
+    def stored(self) -> dict:
+        return {"tokenizer": self.version, "tokens": self._kept}
+
+
+def _bm25_documents(procedures: list[Procedure], glossary: Glossary, cache: _TokenCache) -> list[list[str]]:
+    """Each procedure's BM25 tokens (one document per procedure)."""
+    return [cache.get("", bm25_text(p, glossary), tokenize) for p in procedures]
+
+
+def _support_arrays(procedures: list[Procedure], vocab: dict[str, int], cache: _TokenCache) -> dict[str, np.ndarray]:
+    """For each of SUPPORT_LANGS, the texts of `support_texts` as BM25 vocabulary ids: `{lang}_ids`
+    (each text's distinct word_tokens, concatenated), `{lang}_starts` (where each text begins) and
+    `{lang}_doc` (the row of its procedure in docs.json). Every word of a name or alias is in the
+    vocabulary (BM25 documents hold them all); one that were not could never be matched, and is left out."""
+    arrays: dict[str, np.ndarray] = {}
+    for lang in SUPPORT_LANGS:
+        ids: list[int] = []
+        starts: list[int] = []
+        docs: list[int] = []
+        for row, p in enumerate(procedures):
+            for text in support_texts(p, lang):
+                words = cache.get(f"words-{lang}", text, lambda t: word_tokens(t, compounds=lang == "vi"))
+                known = [vocab[w] for w in dict.fromkeys(words) if w in vocab]
+                if known:
+                    starts.append(len(ids))
+                    docs.append(row)
+                    ids += known
+        arrays[f"{lang}_ids"] = np.asarray(ids, dtype=np.int32)
+        arrays[f"{lang}_starts"] = np.asarray(starts, dtype=np.int64)
+        arrays[f"{lang}_doc"] = np.asarray(docs, dtype=np.int32)
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -206,9 +252,9 @@ def build_index(
     # than the question's, and full normalisation ranked "Cấp giấy phép lái xe" (curated) below its
     # short imported twins for its own Vietnamese name.
     retriever = bm25s.BM25(k1=1.2, b=BM25_B)
-    tokens_file = out_dir / "bm25_tokens.json"
-    documents, token_cache = _bm25_documents(procedures, glossary, tokens_file)
-    retriever.index(documents, show_progress=False)
+    token_cache = _TokenCache(out_dir / "bm25_tokens.json")
+    retriever.index(_bm25_documents(procedures, glossary, token_cache), show_progress=False)
+    support = _support_arrays(procedures, retriever.vocab_dict, token_cache)
 
     tmp = out_dir / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -217,7 +263,8 @@ def build_index(
     (tmp / "passages.json").write_text(json.dumps(owners), encoding="utf-8")
     (tmp / "vi_passages.json").write_text(json.dumps(vi_ids), encoding="utf-8")
     (tmp / "docs.json").write_text(json.dumps([p.code for p in procedures]), encoding="utf-8")
-    (tmp / "bm25_tokens.json").write_text(json.dumps(token_cache, ensure_ascii=False), encoding="utf-8")
+    (tmp / "bm25_tokens.json").write_text(json.dumps(token_cache.stored(), ensure_ascii=False), encoding="utf-8")
+    np.savez(tmp / "support.npz", **support)
     retriever.save(str(tmp / "bm25"))
     manifest = {
         **expected_manifest(catalogue, embedder.id, glossary),
@@ -231,7 +278,7 @@ def build_index(
     import shutil
 
     for name in ("dense.faiss", "glossary.npy", "passages.json", "vi_passages.json", "docs.json",
-                 "bm25_tokens.json", "manifest.json"):
+                 "bm25_tokens.json", "support.npz", "manifest.json"):
         (tmp / name).replace(out_dir / name)
     if (out_dir / "bm25").exists():
         shutil.rmtree(out_dir / "bm25")
