@@ -14,6 +14,9 @@ from bot.search.followup import asks_if_required, residue
     ("can I apply online?", "en"),
     ("how much does it cost?", "en"),
     ("10 copies how much", "en"),
+    ("nộp trực tiếp ở đâu", "vi"),  # in person: "trực tiếp" had picked "... chiết khấu ... trực tiếp"
+    ("làm trực tiếp thì mất mấy ngày", "vi"),  # "mất" left alone had picked a reissue "do bị mất"
+    ("can I apply in person?", "en"),
     ("可以在网上提交吗", "zh"),
     ("온라인 가능해요?", "ko"),
     ("オンラインで申請できますか", "ja"),
@@ -25,6 +28,7 @@ def test_a_question_that_only_asks_leaves_nothing(text, lang):
 @pytest.mark.parametrize("text, lang, subject", [
     ("làm sổ đỏ lần đầu cần giấy tờ gì", "vi", "sổ đỏ lần đầu"),
     ("phí làm hộ chiếu bao nhiêu", "vi", "hộ chiếu"),
+    ("làm lại sổ đỏ bị mất mất mấy ngày", "vi", "lại sổ đỏ bị mất"),  # "lost" stays, "takes" goes
     ("nộp hộ chiếu online được không", "vi", "hộ chiếu"),  # a borrowed English word goes too
     ("I am marrying a Vietnamese woman, what do I need?", "en", "am marrying vietnamese woman"),
     ("临时居留卡需要什么材料", "zh", "临时居留卡"),

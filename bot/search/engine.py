@@ -590,9 +590,9 @@ def _load_support(index_dir: Path, idf: np.ndarray) -> dict[str, tuple]:
         out = {}
         for lang in SUPPORT_LANGS:
             ids, starts, docs = arrays[f"{lang}_ids"], arrays[f"{lang}_starts"], arrays[f"{lang}_doc"]
-            text_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(ids))))
+            text_of = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, len(ids))))
             order = np.argsort(ids, kind="stable")
-            indptr = np.searchsorted(ids[order], np.arange(len(idf) + 1))
+            indptr = np.searchsorted(ids[order], np.arange(len(idf) + 1)).astype(np.int32)  # ~2 MB less
             totals = np.add.reduceat(idf[ids], starts) if len(starts) else np.zeros(0)
             out[lang] = ((indptr, text_of[order]), totals, docs)
         return out

@@ -24,7 +24,7 @@ _WORDS = {
         có thể | được không | được ko | có được | không | ko | hay không | nộp | trực tuyến | online |
         qua mạng | trên mạng | cổng dịch vụ công quốc gia | cổng dịch vụ công | dịch vụ công | cổng |
         quốc gia | toàn trình | một phần | hướng dẫn | từng bước | các bước | lệ phí | phí | bao nhiêu |
-        tiền | hết | tốn | mất bao lâu | mất tiền | mất phí | giảm | bản | bộ | hồ sơ | giấy tờ | tài liệu | thành phần | gồm |
+        tiền | hết | tốn | mất bao lâu | mất mấy ngày | mất mấy hôm | mất bao nhiêu | mất tiền | mất phí | giảm | bản | bộ | hồ sơ | giấy tờ | tài liệu | thành phần | gồm |
         những | gì | nào | cần | phải | mang | theo | chuẩn bị | mẫu | tờ khai | mẫu đơn | bản sao |
         bản chính | ở đâu | đâu | cơ quan nào | cơ quan | nơi | chỗ | địa chỉ | giải quyết | tiếp nhận |
         bao lâu | mấy ngày | mấy hôm | ngày làm việc | ngày | thời gian | thời hạn | trả kết quả |
@@ -33,7 +33,7 @@ _WORDS = {
         thanh toán | chuyển khoản | trả | qua bưu điện | bưu điện | bưu chính | đi | đến | tại | ở | muốn |
         hỏi | về | cái | này | đó | rồi | chưa | nhé | với ạ | ảnh | ảnh thẻ | trung tâm phục vụ hành chính công |
         trung tâm | tỉnh | miễn phí | giá | trước khi | khi | tải | tải về | nằm | đường nào |
-        đường | phường | xã | hay | hoặc | nếu
+        đường | phường | xã | hay | hoặc | nếu | trực tiếp
     """,
     "en": """
         i | i'm | me | my | we | we're | our | you | your | can | could | do | does | is | it | its | are |
@@ -48,7 +48,8 @@ _WORDS = {
         methods | discount | cheaper | cheap | free | any | so | then | about | procedure | service |
         public | do i | is there | also | again | be | done | ready | should | must | will | have | has |
         photo | photos | picture | proof | they | them | centre | center | one-stop | counter |
-        electronically | dossier | list | department | before | if | charge | charged | fast | quick | quickly
+        electronically | dossier | list | department | before | if | charge | charged | fast | quick | quickly |
+        in person | in-person
     """,
 }
 # Languages written without spaces between words: substrings, longest first.
@@ -67,14 +68,14 @@ _PHRASES = {
         필요 | 무엇 | 어떤 | 어디서 | 어디에 | 어디 | 기관 | 주소 | 기간 | 얼마나 | 걸려요 | 걸리나요 |
         며칠 | 처리 | 결과 | 언제 | 사본 | 원본 | 공증 | 방법 | 결제 | 우편 | 포털 | 서비스 | 절차 |
         제가 | 우리 | 하려면 | 하고 싶어요 | 싶어요 | 돼요 | 되나요 | 해요 | 받고 | 받으려면 | 준비 |
-        가야 | 하나 | 뭐가 | 뭐 | 요 | 무료인가요 | 무료 | 가격 | 가입 | 사진 | 센터 | vneid로 | vneid | 지도
+        가야 | 하나 | 뭐가 | 뭐 | 요 | 무료인가요 | 무료 | 가격 | 가입 | 사진 | 센터 | vneid로 | vneid | 지도 | 직접 | 방문
     """,
     "ja": """
         オンラインで | オンライン | インターネット | ネット | 申請 | 提出 | できますか | できる | ですか |
         ますか | 手数料 | 費用 | 料金 | いくら | 書類 | 必要 | 何が | 何 | なに | どこで | どこ | 窓口 |
         住所 | 機関 | 期間 | どのくらい | 何日 | かかりますか | かかる | 処理 | 結果 | いつ | コピー |
         原本 | 写し | 公証 | 方法 | 支払い | 郵送 | ポータル | サービス | 手続き | 私 | したい | ください |
-        教えて | 写真 | 無料 | センター | vneid | 地図 | には | では | の | は | を | に | で | が | か | も | たい | と
+        教えて | 写真 | 無料 | センター | vneid | 地図 | 直接 | には | では | の | は | を | に | で | が | か | も | たい | と
     """,
 }
 
