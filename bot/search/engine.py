@@ -43,8 +43,8 @@ MAX_QUERY_CHARS = 500
 #   "lost", "card" and "reissue" outscored "Cấp lại thẻ thừa hành viên" for "I lost my bailiff ID
 #   card"; a candidate that lacks the question's rarest word loses its share here.
 # - alias_support: the other direction, for Vietnamese and English questions: how much of one of the
-#   candidate's own names says the question holds, i.e. the largest idf-weighted share of the words of
-#   its name or of one alias (in the question's language) that the question has. Near twins share most
+#   candidate's own names the question says, i.e. the largest idf-weighted share of the words of its
+#   name or of one alias (in the question's language) that the question has. Near twins share most
 #   words, and what tells them apart is what one name says and the question does not ("Reporting the
 #   loss of an ABTC" for "lost my ABTC, how do I get a replacement?", "(without relocation)").
 # - the priors: log popularity (0..1), province / commune level, curated, a procedure "for foreigners"
