@@ -620,3 +620,16 @@ def test_message_file_skips_comments_and_blank_lines(tmp_path):
     assert read_message_file(path) == ["xin chào", "hello"]
     project = read_message_file(PROJECT_ROOT / "tests" / "data" / "search_offtopic.txt")
     assert len(project) >= 30 and all(not m.startswith("#") for m in project)
+
+
+def test_bm25s_is_imported_without_jax():
+    """jax comes with Rasa's dependencies; bm25s would import it for a top-k we never call (0.6 s and
+    ~110 MB per process). Blocked only while bm25s imports: anything else may still import jax."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.search.index import import_bm25s; b = import_bm25s(); "
+            "from bot.search.engine import SearchService; "
+            "print('jax' in sys.modules, b.selection.JAX_IS_AVAILABLE, sys.modules.get('jax', 0) is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "False"]

@@ -67,7 +67,7 @@ def build_command(
     load_search_restorer(s, catalogue)  # the accent restorer for unaccented Vietnamese (bot.search.accents)
     console.print(
         f"Indexed {report.procedures} procedures ({catalogue.curated_count} curated), {report.passages} passages "
-        f"({report.embedded} newly embedded) in {report.seconds:.1f} s → {report.path}"
+        f"({report.embedded} newly embedded by {embedder.id}) in {report.seconds:.1f} s → {report.path}"
     )
 
 

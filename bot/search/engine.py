@@ -19,7 +19,7 @@ from .accents import load_search_restorer
 from .embedder import Embedder, make_embedder
 from .followup import asks_if_required, residue
 from .glossary import load_glossary
-from .index import SUPPORT_LANGS, IndexStale, check_fresh
+from .index import SUPPORT_LANGS, IndexStale, check_fresh, import_bm25s
 from .shared_vectors import SharedQueryVectors
 from .text import tokenize, word_tokens
 
@@ -226,8 +226,9 @@ class SearchService:
     def __init__(self, settings: Settings, catalogue: Catalogue | None = None,
                  embedder: Embedder | None = None, ranking: Ranking | None = None,
                  shared_vectors: SharedQueryVectors | None = None):
-        import bm25s
         import faiss
+
+        bm25s = import_bm25s()
 
         self.settings = settings
         self.catalogue = catalogue or Catalogue.load(settings)
