@@ -51,9 +51,16 @@ def test_a_failed_compile_falls_back_to_the_wheel(monkeypatch, tmp_path, caplog)
     with caplog.at_level(logging.INFO, logger="bot.search.native"):
         assert native.build_library(tmp_path / "engine") is None
     assert "using the engine in the wheel" in caplog.text
-    if native.cpu_flags().issuperset(native.REQUIRED_CPU_FLAGS):
-        assert "compiling the VNNI engine failed" in caplog.text
     assert not list(tmp_path.glob("engine/*.so"))
+    if native.cpu_flags().issuperset(native.REQUIRED_CPU_FLAGS):
+        assert "compiling the VNNI engine failed: /usr/bin/false exited with 1" in caplog.text
+        # not tried again by the next process: the marker says why
+        [marker] = tmp_path.glob("engine/*.failed")
+        assert "compiling the VNNI engine failed" in marker.read_text(encoding="utf-8")
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="bot.search.native"):
+            assert native.build_library(tmp_path / "engine") is None
+        assert "failed before, see" in caplog.text
 
 
 def test_a_machine_without_vnni_uses_the_wheel(monkeypatch, tmp_path, caplog):

