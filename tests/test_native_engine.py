@@ -53,7 +53,7 @@ def test_a_failed_compile_falls_back_to_the_wheel(monkeypatch, tmp_path, caplog)
     assert "using the engine in the wheel" in caplog.text
     assert not list(tmp_path.glob("engine/*.so"))
     if native.cpu_flags().issuperset(native.REQUIRED_CPU_FLAGS):
-        assert "compiling the VNNI engine failed: /usr/bin/false exited with 1" in caplog.text
+        assert "compiling the VNNI engine failed: " in caplog.text and "false exited with 1" in caplog.text
         # not tried again by the next process: the marker says why
         [marker] = tmp_path.glob("engine/*.failed")
         assert "compiling the VNNI engine failed" in marker.read_text(encoding="utf-8")
