@@ -225,6 +225,36 @@ def test_rebuild_tokenises_only_changed_procedures_and_ranks_the_same(built, emb
     assert len(tokenised) == 1 + 2 * len(Catalogue.load(built))
 
 
+def test_token_cache_round_trip(tmp_path):
+    """Tokens are stored joined into one string; what cannot be joined safely is stored as a list, never
+    split wrongly; a file written in the older list format is not read at all."""
+    from bot.search.index import _TokenCache
+
+    path = tmp_path / "bm25_tokens.json"
+    texts = {"a": ["đăng", "ký", "dang", "ky"], "b": [], "c": ["x y", "z"], "d": ["", "q"]}
+    calls = []
+
+    def tokens_of(text):
+        calls.append(text)
+        return list(texts[text])
+
+    first = _TokenCache(path)
+    assert [first.get("", t, tokens_of) for t in texts] == list(texts.values())
+    path.write_text(json.dumps(first.stored(), ensure_ascii=False), encoding="utf-8")
+    calls.clear()
+    again = _TokenCache(path)
+    assert [again.get("", t, tokens_of) for t in texts] == list(texts.values())
+    assert calls == []
+    stored = again.stored()["tokens"]
+    assert sum(isinstance(value, str) for value in stored.values()) == 2  # "a" and "b"
+    old = {key: value.split(" ") if value else [] for key, value in stored.items() if isinstance(value, str)}
+    path.write_text(json.dumps({"tokenizer": again.version.rsplit("-", 1)[0], "tokens": old}), encoding="utf-8")
+    calls.clear()
+    older = _TokenCache(path)
+    assert [older.get("", t, tokens_of) for t in texts] == list(texts.values())
+    assert calls == list(texts)
+
+
 def test_cli_search_json_contract(built, monkeypatch):
     monkeypatch.setenv("THUTUC_HOME", str(built.home))
     result = CliRunner().invoke(app, ["search", "임시거주증 발급", "--lang", "ko", "--top", "3", "--json"])

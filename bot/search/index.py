@@ -156,7 +156,8 @@ class _TokenCache:
     build used are written back; another tokeniser version starts empty."""
 
     def __init__(self, path: Path):
-        self.version = _tokenizer_version()
+        # the storage format is part of the version: a file written another way is never misread
+        self.version = f"{_tokenizer_version()}-joined"
         self._previous: dict[str, list[str]] = {}
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
@@ -166,13 +167,23 @@ class _TokenCache:
             pass  # no cache, or a damaged one: tokenise everything
         self._kept: dict[str, list[str]] = {}
 
+    # Each text's tokens are stored as one string joined by spaces, not as a JSON list: reading and
+    # writing 2.2M tokens as lists took ~0.9 s of a rebuild after one change, as strings ~0.4 s
+    # (splitting included). Tokens are words, never spaces; one that held a space is stored as a list.
+    SEPARATOR = " "
+
     def get(self, kind: str, text: str, tokens_of: Callable[[str], list[str]]) -> list[str]:
         prefix = f"{kind}\0" if kind else ""  # BM25 documents keep the keys they had
         key = hashlib.sha256(f"{prefix}{text}".encode("utf-8")).hexdigest()[:32]
-        tokens = self._previous.get(key)
-        if not isinstance(tokens, list):
+        stored = self._previous.get(key)
+        if isinstance(stored, str):
+            tokens = stored.split(self.SEPARATOR) if stored else []
+        elif isinstance(stored, list):  # tokens that could not be joined safely
+            tokens = stored
+        else:
             tokens = tokens_of(text)
-        self._kept[key] = tokens
+        joinable = all(t and self.SEPARATOR not in t for t in tokens)
+        self._kept[key] = self.SEPARATOR.join(tokens) if joinable else tokens
         return tokens
 
     def stored(self) -> dict:
