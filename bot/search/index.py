@@ -158,14 +158,14 @@ class _TokenCache:
     def __init__(self, path: Path):
         # the storage format is part of the version: a file written another way is never misread
         self.version = f"{_tokenizer_version()}-joined"
-        self._previous: dict[str, list[str]] = {}
+        self._previous: dict[str, str | list[str]] = {}
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(stored, dict) and stored.get("tokenizer") == self.version:
                 self._previous = stored.get("tokens") or {}
         except (OSError, ValueError):
             pass  # no cache, or a damaged one: tokenise everything
-        self._kept: dict[str, list[str]] = {}
+        self._kept: dict[str, str | list[str]] = {}
 
     # Each text's tokens are stored as one string joined by spaces, not as a JSON list: reading and
     # writing 2.2M tokens as lists took ~0.9 s of a rebuild after one change, as strings ~0.4 s
@@ -182,8 +182,9 @@ class _TokenCache:
             tokens = stored
         else:
             tokens = tokens_of(text)
-        joinable = all(t and self.SEPARATOR not in t for t in tokens)
-        self._kept[key] = self.SEPARATOR.join(tokens) if joinable else tokens
+            joinable = all(t and self.SEPARATOR not in t for t in tokens)
+            stored = self.SEPARATOR.join(tokens) if joinable else tokens
+        self._kept[key] = stored  # what was read is written back as it was: no second pass over its tokens
         return tokens
 
     def stored(self) -> dict:
